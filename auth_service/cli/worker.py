@@ -1,0 +1,34 @@
+"""``auth-service worker``: send the mail outbox."""
+
+from __future__ import annotations
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from auth_service.mail import worker as outbox_worker
+
+
+@click.command("worker")
+@click.option("--once", is_flag=True, help="Send what is due now, then exit (for cron and tests).")
+@click.option("--interval", default=2.0, show_default=True, type=click.FloatRange(0.1, 3600),
+              help="Seconds between polls of the outbox.")
+@with_appcontext
+def worker(once: bool, interval: float) -> None:
+    """Send pending emails from the outbox, retrying failures with backoff.
+
+    Several workers may share one PostgreSQL outbox: rows are claimed with
+    SKIP LOCKED, so no email is sent twice.
+
+    Example: auth-service worker --once
+    """
+    if once:
+        report = outbox_worker.drain()
+        click.echo(f"sent {report.sent}, retrying {report.retrying}, failed {report.failed}")
+        return
+    click.echo("Outbox worker running (Ctrl+C to stop).")
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    try:
+        outbox_worker.run_forever(app, interval)
+    except KeyboardInterrupt:
+        click.echo("Stopped.")

@@ -1,0 +1,228 @@
+"""Every setting, its default, and how it is read from the ``AUTH_*`` environment.
+
+Configuration is read once, in :func:`load`, when the app is created: a bad value
+stops the process at start-up with one line naming the variable, instead of a
+traceback halfway through somebody's sign-in.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+PREFIX = "AUTH_"
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; ``str()`` is the one line to show the operator."""
+
+    def __init__(self, variable: str, problem: str) -> None:
+        super().__init__(f"{variable}: {problem}")
+        self.variable = variable
+
+
+def _bool(raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError("expected true or false")
+
+
+def _int(raw: str) -> int:
+    value = int(raw.strip())
+    if value < 0:
+        raise ValueError("expected a non-negative whole number")
+    return value
+
+
+def _str(raw: str) -> str:
+    return raw.strip()
+
+
+def _origins(raw: str) -> tuple[str, ...]:
+    return tuple(origin_of(part.strip()) for part in raw.split(",") if part.strip())
+
+
+def _choice(*choices: str) -> Callable[[str], str]:
+    def parse(raw: str) -> str:
+        value = raw.strip().lower()
+        if value not in choices:
+            raise ValueError(f"expected one of {', '.join(choices)}")
+        return value
+
+    return parse
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One ``AUTH_<name>`` variable: how to parse it and what it is when unset."""
+
+    name: str
+    parse: Callable[[str], Any]
+    default: Any
+    doc: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("ENV", _choice("development", "production"), "development",
+            "development: generated secret, console mail; production: strict checks"),
+    Setting("SECRET_KEY", _str, None, "signs tokens and CSRF; required in production"),
+    Setting("DATABASE_URL", _str, None, "SQLAlchemy URL; default SQLite in the instance folder"),
+    Setting("REDIS_URL", _str, None, "rate limits and caches; unset: in-process"),
+    Setting("BASE_URL", _str, "http://127.0.0.1:5000", "public URL; every emailed link uses it"),
+    Setting("TRUSTED_ORIGINS", _origins, (), "origins return_to may point at"),
+    Setting("COOKIE_DOMAIN", _str, None, "domain of the session cookie"),
+    Setting("SITE_NAME", _str, "Account service", "name shown on pages and in emails"),
+    Setting("MAIL_BACKEND", _choice("smtp", "console"), None, "smtp or console"),
+    Setting("MAIL_SERVER", _str, "localhost", "SMTP host"),
+    Setting("MAIL_PORT", _int, 25, "SMTP port"),
+    Setting("MAIL_USE_TLS", _bool, False, "STARTTLS"),
+    Setting("MAIL_USE_SSL", _bool, False, "SMTP over TLS"),
+    Setting("MAIL_USERNAME", _str, None, "SMTP user"),
+    Setting("MAIL_PASSWORD", _str, None, "SMTP password"),
+    Setting("MAIL_DEFAULT_SENDER", _str, "no-reply@localhost", "From: address"),
+    Setting("MAIL_TIMEOUT", _int, 10, "seconds before an SMTP attempt gives up"),
+    Setting("MAIL_MAX_ATTEMPTS", _int, 8, "tries before an email is marked failed"),
+    Setting("MAIL_WORKER_INLINE", _bool, None,
+            "`auth-service run` also sends the outbox; default: on with console mail"),
+    Setting("REQUIRE_CONFIRMED_EMAIL", _bool, True, "unconfirmed local accounts cannot sign in"),
+    Setting("CONFIRM_MAX_AGE", _int, 48 * 3600, "seconds a confirmation link lives"),
+    Setting("RESET_MAX_AGE", _int, 3600, "seconds a password reset link lives"),
+    Setting("ARGON2_TIME_COST", _int, 3, "argon2id iterations"),
+    Setting("ARGON2_MEMORY_COST", _int, 65536, "argon2id memory in KiB"),
+    Setting("ARGON2_PARALLELISM", _int, 4, "argon2id lanes"),
+    Setting("RATELIMIT_ENABLED", _bool, True, "rate limits on sign-in, registration, reset"),
+    Setting("EMAIL_CHECK_DELIVERABILITY", _bool, False, "DNS check of the email domain"),
+    Setting("TRUSTED_PROXIES", _int, 0,
+            "how many reverse proxies set X-Forwarded-For/-Proto in front of the service"),
+    Setting("INSTANCE_PATH", _str, None, "folder for the SQLite file and the dev secret"),
+)
+
+
+def origin_of(url: str) -> str:
+    """Return ``scheme://host[:port]`` of an absolute http(s) URL, default ports dropped.
+
+    Raises ValueError for anything that is not an absolute http(s) URL, so a typo
+    in ``AUTH_TRUSTED_ORIGINS`` fails at start-up instead of silently trusting nothing.
+    """
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise ValueError(f"{url!r} is not an http(s) origin")
+    host = parts.hostname.lower()
+    port = parts.port
+    if port is None or (parts.scheme, port) in {("http", 80), ("https", 443)}:
+        return f"{parts.scheme}://{host}"
+    return f"{parts.scheme}://{host}:{port}"
+
+
+def read_environment(environ: Mapping[str, str]) -> dict[str, Any]:
+    """Parse every ``AUTH_*`` variable that is set; raises ConfigError naming the first bad one."""
+    values: dict[str, Any] = {}
+    for setting in SETTINGS:
+        variable = PREFIX + setting.name
+        raw = environ.get(variable)
+        if raw is None or raw.strip() == "":
+            continue
+        try:
+            values[setting.name] = setting.parse(raw)
+        except ValueError as exc:
+            raise ConfigError(variable, str(exc)) from None
+    return values
+
+
+def load(instance_path: str, overrides: Mapping[str, Any] | None = None,
+         environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Build the Flask config: defaults, then the environment, then ``overrides`` (tests).
+
+    Returns a dict with our own keys (``BASE_URL``…) and the keys the Flask
+    extensions read (``SQLALCHEMY_DATABASE_URI``, ``MAIL_*``, ``RATELIMIT_*``).
+    """
+    values = {s.name: s.default for s in SETTINGS}
+    values.update(read_environment(os.environ if environ is None else environ))
+    values.update(overrides or {})
+    _check(values)
+
+    instance = Path(values["INSTANCE_PATH"] or instance_path)
+    production = values["ENV"] == "production"
+    if not values["SECRET_KEY"]:
+        if production:
+            raise ConfigError("AUTH_SECRET_KEY", "required in production (e.g. `openssl rand -hex 32`)")
+        values["SECRET_KEY"] = _dev_secret(instance)
+    if not values["DATABASE_URL"]:
+        instance.mkdir(parents=True, exist_ok=True)
+        values["DATABASE_URL"] = f"sqlite:///{instance / 'auth.db'}"
+    if values["MAIL_BACKEND"] is None:
+        values["MAIL_BACKEND"] = "smtp" if production else "console"
+    if values["MAIL_WORKER_INLINE"] is None:
+        values["MAIL_WORKER_INLINE"] = values["MAIL_BACKEND"] == "console"
+    base_origin = origin_of(values["BASE_URL"])
+    values["BASE_URL"] = values["BASE_URL"].rstrip("/")
+    values["TRUSTED_ORIGINS"] = tuple(dict.fromkeys((base_origin, *values["TRUSTED_ORIGINS"])))
+    values["INSTANCE_PATH"] = str(instance)
+    values.update(_extension_keys(values))
+    return values
+
+
+def _check(values: Mapping[str, Any]) -> None:
+    """Checks that need more than one value, or that only matter in production."""
+    try:
+        origin_of(values["BASE_URL"])
+    except ValueError as exc:
+        raise ConfigError("AUTH_BASE_URL", str(exc)) from None
+    if values["MAIL_USE_TLS"] and values["MAIL_USE_SSL"]:
+        raise ConfigError("AUTH_MAIL_USE_SSL", "set either MAIL_USE_TLS or MAIL_USE_SSL, not both")
+    if values["ENV"] == "production":
+        secret = values["SECRET_KEY"]
+        if secret is not None and len(secret) < 32:
+            raise ConfigError("AUTH_SECRET_KEY", "must be at least 32 characters in production")
+        if values["MAIL_BACKEND"] == "console":
+            raise ConfigError("AUTH_MAIL_BACKEND", "console mail is for development only")
+
+
+def _dev_secret(instance: Path) -> str:
+    """A random development secret, generated once so sessions survive a restart."""
+    path = instance / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_hex(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secret)
+    return secret
+
+
+def _extension_keys(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Translate our settings into the names Flask and its extensions read."""
+    https = values["BASE_URL"].startswith("https://")
+    return {
+        "SQLALCHEMY_DATABASE_URI": values["DATABASE_URL"],
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "MAIL_SERVER": values["MAIL_SERVER"],
+        "MAIL_PORT": values["MAIL_PORT"],
+        "MAIL_USE_TLS": values["MAIL_USE_TLS"],
+        "MAIL_USE_SSL": values["MAIL_USE_SSL"],
+        "MAIL_USERNAME": values["MAIL_USERNAME"],
+        "MAIL_PASSWORD": values["MAIL_PASSWORD"],
+        "MAIL_DEFAULT_SENDER": values["MAIL_DEFAULT_SENDER"],
+        # Flask-Mail suppresses sending when TESTING is set; the outbox decides instead.
+        "MAIL_SUPPRESS_SEND": False,
+        "RATELIMIT_ENABLED": values["RATELIMIT_ENABLED"],
+        "RATELIMIT_STORAGE_URI": values["REDIS_URL"] or "memory://",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        # Bodies are small forms; anything bigger is refused before it is parsed.
+        "MAX_CONTENT_LENGTH": 64 * 1024,
+        "MAX_FORM_MEMORY_SIZE": 64 * 1024,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": https,
+        "PREFERRED_URL_SCHEME": "https" if https else "http",
+        "WTF_CSRF_TIME_LIMIT": 3600 * 4,
+    }

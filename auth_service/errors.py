@@ -1,0 +1,38 @@
+"""Domain errors: a stable code for programs, a sentence for people, an HTTP status for views.
+
+Flows raise these; ``views/errors.py`` has the one handler that renders them.
+Codes are ``<flow>.<what>`` (``recovery.token_expired``) and never change meaning.
+"""
+
+from __future__ import annotations
+
+
+class FlowError(Exception):
+    """A request that cannot be done as asked, for a reason the reader can be told."""
+
+    status = 400
+
+    def __init__(self, code: str, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        if status is not None:
+            self.status = status
+
+
+class InvalidInput(FlowError):
+    """A field's value is unusable (malformed address, weak password…)."""
+
+    def __init__(self, code: str, message: str, *, field: str | None = None) -> None:
+        super().__init__(code, message, status=400)
+        self.field = field
+
+
+class TokenError(FlowError):
+    """An emailed link that is expired, tampered with or already used."""
+
+    def __init__(self, code: str, message: str, *, expired_email: str | None = None) -> None:
+        super().__init__(code, message, status=400)
+        # Set only when the signature was good but the link is too old: the page
+        # can then offer a new link to that address without asking for it.
+        self.expired_email = expired_email

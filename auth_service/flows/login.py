@@ -1,0 +1,50 @@
+"""Sign-in with email and password.
+
+An unknown address and a wrong password fail with the same code and message,
+and take the same time: the unknown address is checked against a dummy hash.
+"""
+
+from __future__ import annotations
+
+from flask import current_app
+
+from auth_service import clock
+from auth_service.errors import FlowError
+from auth_service.extensions import db
+from auth_service.flows.accounts import find_by_email, normalize_email
+from auth_service.flows.audit import Client, record
+from auth_service.models import User
+from auth_service.security.passwords import hash_password, needs_rehash, verify_password
+
+FAILED_MESSAGE = "That email and password don't match an account. Check them and try again."
+
+
+def authenticate(raw_email: str, password: str, *, client: Client | None = None) -> User:
+    """Return the account whose credentials these are; commits the audit row either way.
+
+    Raises FlowError ``login.failed`` (unknown address or wrong password, same text),
+    ``login.disabled`` or ``login.unconfirmed`` (only after a correct password).
+    """
+    email = normalize_email(raw_email)
+    user = find_by_email(email)
+    if not verify_password(user.password_hash if user else None, password):
+        record("login.failed", user=user, client=client, reason="bad_credentials")
+        db.session.commit()
+        raise FlowError("login.failed", FAILED_MESSAGE)
+    assert user is not None and user.password_hash is not None  # verify_password saw a hash
+    if user.disabled:
+        record("login.failed", user=user, client=client, reason="disabled")
+        db.session.commit()
+        raise FlowError("login.disabled", "This account has been disabled.", status=403)
+    if current_app.config["REQUIRE_CONFIRMED_EMAIL"] and not user.email_confirmed:
+        record("login.failed", user=user, client=client, reason="unconfirmed")
+        db.session.commit()
+        raise FlowError("login.unconfirmed",
+                        "Confirm your email address first: follow the link we emailed you.",
+                        status=403)
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    user.last_login_at = clock.now()
+    record("login.succeeded", user=user, client=client, method="password")
+    db.session.commit()
+    return user

@@ -1,0 +1,110 @@
+"""Password recovery: the emailed reset link, its check, and setting the new password.
+
+The token carries a stamp of the current password hash, so it dies on use and
+on any other password change; the final write is conditional on that hash, so
+two racing uses of one link cannot both succeed.
+"""
+
+from __future__ import annotations
+
+from flask import current_app
+from sqlalchemy import update
+
+from auth_service import clock, links
+from auth_service.errors import TokenError
+from auth_service.extensions import db
+from auth_service.flows.accounts import find_by_email, get, normalize_email
+from auth_service.flows.audit import Client, record
+from auth_service.mail.outbox import enqueue, render
+from auth_service.models import OutboxMessage, User
+from auth_service.security import tokens
+from auth_service.security.passwords import check_policy, hash_password
+from auth_service.security.tokens import Purpose
+
+
+def reset_token(user: User) -> str:
+    """A signed reset token bound to ``user``'s current password."""
+    return tokens.dumps(Purpose.RESET, {"uid": user.id, "stamp": user.credential_stamp})
+
+
+def send_reset(user: User) -> None:
+    """Put a reset email for ``user`` in the outbox (no commit)."""
+    db.session.add(_reset_email(user))
+
+
+def _reset_email(user: User) -> OutboxMessage:
+    minutes = current_app.config["RESET_MAX_AGE"] // 60
+    return render("recovery/reset", to=user.email, user=user, minutes=minutes,
+                  reset_url=links.reset(reset_token(user)))
+
+
+def request_recovery(raw_email: str, *, client: Client | None = None) -> None:
+    """Email a reset link if the address has an account; commits. Same outcome either way.
+
+    An unknown address does the same work (render, audit row, commit) minus the
+    outbox row, so the answer's timing does not tell the two apart.
+    """
+    email = normalize_email(raw_email)
+    user = find_by_email(email)
+    if user is None or user.disabled:
+        _reset_email(User(id=0, email=email))
+        record("recovery.requested", client=client, account=False)
+    else:
+        send_reset(user)
+        record("recovery.requested", user=user, client=client, account=True)
+    db.session.commit()
+
+
+def check(token: str) -> User:
+    """The account a reset link is for, without spending it.
+
+    Raises TokenError ``recovery.token_invalid`` or ``recovery.token_expired``;
+    a used link is invalid (its stamp no longer matches).
+    """
+    try:
+        payload = tokens.loads(Purpose.RESET, token, current_app.config["RESET_MAX_AGE"])
+    except tokens.Expired:
+        raise TokenError("recovery.token_expired",
+                         "This reset link has expired. Ask for a new one below.") from None
+    except tokens.Invalid:
+        raise _invalid() from None
+    user = get(payload.get("uid"))
+    if user is None or user.disabled or payload.get("stamp") != user.credential_stamp:
+        raise _invalid()
+    return user
+
+
+def complete_recovery(token: str, new_password: str, *, client: Client | None = None) -> User:
+    """Set the new password; commits. Raises TokenError or InvalidInput (weak password).
+
+    Following the emailed link proves the reader controls the address, so an
+    unconfirmed address becomes confirmed here.
+    """
+    user = check(token)
+    check_policy(new_password, email=user.email)
+    now = clock.now()
+    values: dict[str, object] = {
+        "password_hash": hash_password(new_password),
+        "password_changed_at": now,
+        "updated_at": now,
+    }
+    if not user.email_confirmed:
+        values["email_confirmed_at"] = now
+    condition = (User.password_hash.is_(None) if user.password_hash is None
+                 else User.password_hash == user.password_hash)
+    result = db.session.execute(update(User).where(User.id == user.id, condition).values(values))
+    if result.rowcount != 1:
+        db.session.rollback()
+        raise _invalid()
+    enqueue("recovery/password_changed", to=user.email, user=user,
+            forgot_url=links.forgot(), changed_at=now)
+    record("recovery.completed", user=user, client=client)
+    db.session.commit()
+    db.session.refresh(user)
+    return user
+
+
+def _invalid() -> TokenError:
+    return TokenError("recovery.token_invalid",
+                      "This reset link is not valid or has already been used. "
+                      "Ask for a new one below.")

@@ -1,0 +1,1 @@
+"""Email: rendering into the outbox (``outbox``), and sending it (``worker``, ``transport``)."""

@@ -1,0 +1,42 @@
+"""Write an email into the outbox, in the caller's transaction.
+
+Nothing is sent here. The row commits (or rolls back) with the change that
+caused it, so a registration never half-happens and an SMTP outage loses nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, render_template
+
+from auth_service.extensions import db
+from auth_service.models import OutboxMessage
+
+
+def enqueue(template: str, to: str, **context: Any) -> OutboxMessage:
+    """Render ``templates/email/<template>/`` and add it to the outbox (no commit)."""
+    message = render(template, to, **context)
+    db.session.add(message)
+    return message
+
+
+def render(template: str, to: str, **context: Any) -> OutboxMessage:
+    """Render an email without queueing it.
+
+    ``template`` is ``<flow>/<variant>``; the folder holds ``subject.txt``,
+    ``body.txt`` and ``body.html``. Every template gets ``site_name`` and ``base_url``.
+    Flows also call this for addresses with no account and throw the result
+    away, so both answers cost the same time.
+    """
+    context.setdefault("site_name", current_app.config["SITE_NAME"])
+    context.setdefault("base_url", current_app.config["BASE_URL"])
+    folder = f"email/{template}"
+    subject = " ".join(render_template(f"{folder}/subject.txt", **context).split())
+    return OutboxMessage(
+        template=template,
+        to_address=to,
+        subject=subject,
+        body_text=render_template(f"{folder}/body.txt", **context),
+        body_html=render_template(f"{folder}/body.html", **context),
+    )

@@ -1,0 +1,140 @@
+"""The outbox worker: sends due messages, retries failures with backoff, never sends one twice.
+
+Rows are claimed with ``SELECT … FOR UPDATE SKIP LOCKED`` so several workers on
+PostgreSQL share one outbox without double sends (SQLite ignores the clause and
+is meant for one worker).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import Flask, current_app
+from flask_mail import BadHeaderError
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+
+from auth_service import clock
+from auth_service.extensions import db
+from auth_service.mail import transport
+from auth_service.models.outbox import FAILED, PENDING, SENT, OutboxMessage
+
+log = logging.getLogger(__name__)
+BATCH = 50
+MAX_BACKOFF = timedelta(hours=1)
+
+
+@dataclass
+class Report:
+    """What one pass of the worker did."""
+
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+
+    @property
+    def handled(self) -> int:
+        return self.sent + self.retrying + self.failed
+
+
+def backoff(attempts: int) -> timedelta:
+    """Wait before the next try: 1 min, 2, 4 … capped at an hour."""
+    return min(timedelta(minutes=2 ** max(attempts - 1, 0)), MAX_BACKOFF)
+
+
+def deliver_due(limit: int = BATCH) -> Report:
+    """Send up to ``limit`` due messages and commit what happened to each."""
+    report = Report()
+    now = clock.now()
+    due = db.session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.status == PENDING, OutboxMessage.next_attempt_at <= now)
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    ).all()
+    if not due:
+        db.session.rollback()
+        return report
+    connection = transport.open_connection()
+    try:
+        if connection is None:
+            _send_all(due, None, report)
+        else:
+            with connection as live:
+                _send_all(due, live, report)
+    except OSError as exc:  # the server is down or refused us: every message waits for a retry
+        for message in due:
+            if message.status == PENDING and message.sent_at is None:
+                _failed(message, exc, report)
+    db.session.commit()
+    return report
+
+
+def _send_all(due: list[OutboxMessage], connection: object, report: Report) -> None:
+    for message in due:
+        try:
+            transport.send(message, connection)  # type: ignore[arg-type]
+        except (OSError, ValueError, BadHeaderError) as exc:
+            _failed(message, exc, report)
+            continue
+        message.status = SENT
+        message.sent_at = clock.now()
+        message.attempts += 1
+        message.last_error = None
+        # The bodies hold live links; once delivered they are not kept.
+        message.body_text = None
+        message.body_html = None
+        report.sent += 1
+        log.info("mail sent: id=%s template=%s", message.id, message.template)
+
+
+def _failed(message: OutboxMessage, exc: BaseException, report: Report) -> None:
+    message.attempts += 1
+    message.last_error = f"{type(exc).__name__}: {exc}"[:500]
+    if message.attempts >= current_app.config["MAIL_MAX_ATTEMPTS"]:
+        message.status = FAILED
+        report.failed += 1
+        log.error("mail failed for good: id=%s after %s attempts", message.id, message.attempts)
+    else:
+        message.next_attempt_at = clock.now() + backoff(message.attempts)
+        report.retrying += 1
+        log.warning("mail not sent, will retry: id=%s error=%s", message.id, message.last_error)
+
+
+def drain() -> Report:
+    """Send everything that is due now, batch after batch; for ``worker --once`` and tests."""
+    total = Report()
+    for _ in range(10_000):  # bounded: a pass that handles nothing ends the loop
+        report = deliver_due()
+        total.sent += report.sent
+        total.retrying += report.retrying
+        total.failed += report.failed
+        if report.handled < BATCH:
+            break
+    return total
+
+
+def run_forever(app: Flask, interval: float = 2.0, stop: threading.Event | None = None) -> None:
+    """Poll the outbox until ``stop`` is set; a database outage is logged and waited out."""
+    stop = stop or threading.Event()
+    while not stop.is_set():
+        try:
+            with app.app_context():
+                drain()
+        except SQLAlchemyError as exc:
+            log.warning("outbox worker: database unavailable (%s); retrying", type(exc).__name__)
+        stop.wait(interval)
+
+
+def start_background(app: Flask, interval: float = 1.0) -> threading.Event:
+    """Run the worker in a daemon thread of this process (``auth-service run`` in development)."""
+    stop = threading.Event()
+    thread = threading.Thread(
+        target=run_forever, args=(app, interval, stop), name="outbox-worker", daemon=True
+    )
+    thread.start()
+    return stop

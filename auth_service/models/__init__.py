@@ -1,0 +1,8 @@
+"""Every model, imported here so ``Base.metadata`` is complete for Alembic and the tests."""
+
+from auth_service.models.audit import AuditEvent
+from auth_service.models.base import Base
+from auth_service.models.outbox import OutboxMessage
+from auth_service.models.user import User
+
+__all__ = ["AuditEvent", "Base", "OutboxMessage", "User"]

@@ -1,0 +1,83 @@
+"""Every failure becomes a readable page (or JSON for API paths), never a traceback.
+
+One handler per kind: HTTP errors, CSRF failures, domain errors from flows,
+database outages (503), and anything unexpected (500, logged with its trace).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError, OperationalError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from auth_service.errors import FlowError
+from auth_service.extensions import db
+
+log = logging.getLogger(__name__)
+
+MESSAGES = {
+    400: "The request could not be understood. Go back and try again.",
+    403: "You are not allowed to do that.",
+    404: "There is no page at this address.",
+    405: "That action is not allowed on this page.",
+    413: "What you sent is too large.",
+    429: "Too many attempts. Wait a little and try again.",
+    500: "Something went wrong on our side. Please try again in a moment.",
+    503: "The service is temporarily unavailable. Please try again in a moment.",
+}
+JSON_PREFIXES = ("/api/", "/healthz", "/readyz", "/oauth/", "/.well-known/")
+
+
+def _wants_json() -> bool:
+    return request.path.startswith(JSON_PREFIXES)
+
+
+def render_error(status: int, message: str, code: str | None = None) -> tuple[Response | str, int]:
+    """The error page (or JSON body) for ``status``."""
+    if _wants_json():
+        return jsonify(error=code or str(status), message=message), status
+    return render_template("errors/error.html", status=status, message=message), status
+
+
+def init_app(app: Flask) -> None:
+    """Register the handlers."""
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> tuple[Response | str, int] | Response:
+        status = exc.code or 500
+        custom = exc.description != type(exc).description
+        message = (exc.description if custom else MESSAGES.get(status)) or "Error"
+        body, code = render_error(status, message)
+        response = app.make_response((body, code))
+        # Keep what the exception carries, e.g. Retry-After on 429, Allow on 405.
+        for name, value in exc.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc: CSRFError) -> tuple[Response | str, int]:
+        return render_error(
+            400,
+            "This form has expired or did not come from this site. "
+            "Go back, reload the page and try again.",
+            "csrf",
+        )
+
+    @app.errorhandler(FlowError)
+    def flow_error(exc: FlowError) -> tuple[Response | str, int]:
+        return render_error(exc.status, exc.message, exc.code)
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(DBAPIError)
+    def database_down(exc: Exception) -> tuple[Response | str, int]:
+        db.session.rollback()
+        log.error("database error: %s", type(exc).__name__)
+        return render_error(503, MESSAGES[503], "unavailable")
+
+    @app.errorhandler(InternalServerError)
+    def internal_error(exc: InternalServerError) -> tuple[Response | str, int]:
+        return render_error(500, MESSAGES[500], "internal")

@@ -1,0 +1,64 @@
+"""The HTML forms (Flask-WTF: CSRF on every one). Field names are part of DESIGN.md's contract."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, PasswordField, StringField
+from wtforms.validators import DataRequired, Length, Optional
+
+from auth_service.flows.accounts import MAX_NAME_LENGTH
+from auth_service.security import passwords
+from auth_service.security.redirects import MAX_LENGTH as MAX_RETURN_TO
+
+MAX_EMAIL = 320
+
+
+def _email() -> StringField:
+    return StringField("Email address", validators=[
+        DataRequired("Enter your email address."),
+        Length(max=MAX_EMAIL, message="That is too long for an email address."),
+    ], render_kw={"autocomplete": "email", "inputmode": "email", "autocapitalize": "none",
+                  "spellcheck": "false", "maxlength": MAX_EMAIL})
+
+
+def _password(label: str, autocomplete: str) -> PasswordField:
+    return PasswordField(label, validators=[
+        DataRequired("Enter a password."),
+        Length(max=passwords.MAX_LENGTH,
+               message=f"Use at most {passwords.MAX_LENGTH} characters."),
+    ], render_kw={"autocomplete": autocomplete, "maxlength": passwords.MAX_LENGTH})
+
+
+def _return_to() -> HiddenField:
+    return HiddenField(validators=[Optional(), Length(max=MAX_RETURN_TO)])
+
+
+class LoginForm(FlaskForm):
+    email = _email()
+    password = _password("Password", "current-password")
+    return_to = _return_to()
+
+
+class RegisterForm(FlaskForm):
+    email = _email()
+    password = _password("Password", "new-password")
+    display_name = StringField("Name (optional)", validators=[
+        Optional(), Length(max=MAX_NAME_LENGTH, message=f"Use at most {MAX_NAME_LENGTH} characters.")
+    ], render_kw={"autocomplete": "name", "maxlength": MAX_NAME_LENGTH})
+    return_to = _return_to()
+
+
+class EmailForm(FlaskForm):
+    """Forgot password and resend confirmation: just an address."""
+
+    email = _email()
+
+
+class NewPasswordForm(FlaskForm):
+    password = _password("New password", "new-password")
+
+
+class ButtonForm(FlaskForm):
+    """A form that is only a button (confirm, sign out): the CSRF token is its whole content."""
+
+    return_to = _return_to()

@@ -1,0 +1,43 @@
+"""The front door, the account page, and the health checks."""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, redirect, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.wrappers import Response
+
+from auth_service.extensions import db
+from auth_service.views.common import show
+from auth_service.views.forms import ButtonForm
+
+bp = Blueprint("account", __name__)
+
+
+@bp.get("/")
+def home() -> Response:
+    return redirect(url_for("account.index" if current_user.is_authenticated else "login.login"))
+
+
+@bp.get("/account")
+@login_required
+def index() -> tuple[str, int]:
+    return show("account/index.html", ButtonForm(), user=current_user)
+
+
+@bp.get("/healthz")
+def healthz() -> Response:
+    """The process is up; says nothing about the database (that is /readyz)."""
+    return jsonify(status="ok")
+
+
+@bp.get("/readyz")
+def readyz() -> tuple[Response, int]:
+    """Ready to serve: the database answers."""
+    try:
+        db.session.execute(text("SELECT 1"))
+    except SQLAlchemyError:
+        db.session.rollback()
+        return jsonify(status="unavailable", database="unreachable"), 503
+    return jsonify(status="ready", database="ok"), 200

@@ -1,0 +1,57 @@
+"""Confirm an address from its emailed link; ask for a new link.
+
+GET (and HEAD) only show a button: mail scanners that follow links must not
+spend the token. The POST from that button confirms.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, request
+from werkzeug.wrappers import Response
+
+from auth_service.errors import InvalidInput, TokenError
+from auth_service.flows import verification
+from auth_service.views import limits
+from auth_service.views.common import attach, client, show, trusted_return_to
+from auth_service.views.forms import ButtonForm, EmailForm
+
+bp = Blueprint("verification", __name__)
+
+
+@bp.route("/confirm/<token>", methods=["GET", "POST"])
+@limits.per_ip
+def confirm(token: str) -> Response | tuple[str, int]:
+    form = ButtonForm()
+    try:
+        if request.method == "POST" and form.validate_on_submit():
+            user, return_to = verification.confirm(token, client=client())
+            return show("verification/confirmed.html", user=user,
+                        return_to=trusted_return_to(return_to))
+        user, _ = verification.check(token)
+    except TokenError as exc:
+        return _token_problem(exc)
+    return show("verification/confirm.html", form, user=user)
+
+
+@bp.route("/confirm/resend", methods=["GET", "POST"])
+@limits.per_ip
+@limits.per_address
+def resend() -> Response | tuple[str, int]:
+    form = EmailForm()
+    if request.method == "GET" and request.args.get("email"):
+        form.email.data = request.args["email"][:320]
+    if form.validate_on_submit():
+        try:
+            verification.resend(form.email.data, client=client())
+        except InvalidInput as exc:
+            attach(form, exc)
+        else:
+            return show("verification/resent.html")
+    return show("verification/resend.html", form)
+
+
+def _token_problem(error: TokenError) -> tuple[str, int]:
+    form = EmailForm(formdata=None)
+    if error.expired_email:
+        form.email.data = error.expired_email
+    return show("verification/problem.html", form, status=error.status, error=error)
