@@ -153,7 +153,8 @@ def load(instance_path: str, overrides: Mapping[str, Any] | None = None,
     production = values["ENV"] == "production"
     if not values["SECRET_KEY"]:
         if production:
-            raise ConfigError("AUTH_SECRET_KEY", "required in production (e.g. `openssl rand -hex 32`)")
+            raise ConfigError("AUTH_SECRET_KEY",
+                              "required in production (e.g. `openssl rand -hex 32`)")
         values["SECRET_KEY"] = _dev_secret(instance)
     if not values["DATABASE_URL"]:
         instance.mkdir(parents=True, exist_ok=True)

@@ -18,10 +18,12 @@ from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session
 
 from auth_service import clock as clock_module
 from auth_service import create_app, migrate
@@ -52,7 +54,7 @@ class _Collect:
         self.messages: list[EmailMessage] = []
         self.lock = threading.Lock()
 
-    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802 - aiosmtpd's API
+    async def handle_DATA(self, server, session, envelope) -> str:
         message = message_from_bytes(envelope.content, policy=policy.default)
         message["X-Envelope-To"] = ", ".join(envelope.rcpt_tos)
         with self.lock:
@@ -290,7 +292,7 @@ class Browser:
         return response
 
     def login(self, email: str, password: str = PASSWORD, **query):
-        url = "/login" + ("?" + "&".join(f"{k}={v}" for k, v in query.items()) if query else "")
+        url = "/login" + ("?" + urlencode(query) if query else "")
         return self.submit(url, {"email": email, "password": password,
                                  "return_to": query.get("return_to", "")}, form_url=url)
 
@@ -313,7 +315,7 @@ def deliver(app, mailbox):
 
 @pytest.fixture
 def make_user(app):
-    """Create an account directly in the database: ``make_user("a@example.com", confirmed=True)``."""
+    """Create an account in the database: ``make_user("a@example.com", confirmed=True)``."""
 
     def make(email: str = "reader@example.com", password: str | None = PASSWORD, *,
              confirmed: bool = True, disabled: bool = False, name: str | None = None) -> int:
@@ -333,7 +335,13 @@ def make_user(app):
 
 
 @pytest.fixture
-def db_session(app):
-    """A database session inside an app context, for assertions about what was written."""
-    with app.app_context():
-        yield _db.session
+def db_session(app, database_url: str):
+    """A session of our own on the test database, outside the app, to check what was written.
+
+    It is not the app's session and holds no app context (which would leak ``g``
+    between requests); call ``expire_all()`` before re-reading a row a request changed.
+    """
+    engine = create_engine(database_url)
+    with Session(engine) as session:
+        yield session
+    engine.dispose()

@@ -118,5 +118,5 @@ def test_return_to_survives_confirmation(browser, deliver, mailbox):
     browser.submit(path, {})
     assert "/login?return_to=https://trusted.example/articles/tito" in browser.last_page
     signed_in = browser.login("back@example.com",
-                              return_to="https%3A%2F%2Ftrusted.example%2Farticles%2Ftito")
+                              return_to="https://trusted.example/articles/tito")
     assert signed_in.headers["Location"] == "https://trusted.example/articles/tito"

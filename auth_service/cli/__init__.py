@@ -16,7 +16,7 @@ from auth_service.cli import db, run, worker
 from auth_service.config import ConfigError
 
 
-def _create_app():  # noqa: ANN202 - Flask's ScriptInfo calls this with no arguments
+def _create_app():
     return create_app()
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from werkzeug.serving import run_simple
 
 from auth_service import migrate
 from auth_service.mail import worker
@@ -32,4 +33,5 @@ def run(host: str, port: int, no_worker: bool) -> None:
         worker.start_background(app)
         click.echo(f"Mail: {app.config['MAIL_BACKEND']}, sent from this process.")
     click.echo(f"Serving {app.config['SITE_NAME']} on http://{host}:{port}/ (Ctrl+C to stop)")
-    app.run(host=host, port=port, debug=False, use_reloader=False, threaded=True)
+    # Flask's app.run() refuses to start inside its own CLI; werkzeug's server is what it wraps.
+    run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)

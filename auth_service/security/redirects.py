@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit
 
 from auth_service.config import origin_of
 
 # Control characters, whitespace and backslashes are all ways browsers have been
 # tricked into reading a different host than a server-side parser saw.
 _FORBIDDEN = re.compile(r"[\x00-\x20\x7f\\]")
+_FORBIDDEN_DECODED = re.compile(r"[\x00-\x1f\x7f\\]")
+_QUERY_OR_FRAGMENT = re.compile(r"[?#]")
 MAX_LENGTH = 2048
 
 
@@ -27,8 +29,12 @@ def safe_return_to(value: str | None, *, base_url: str, trusted: Iterable[str]) 
     """
     if not value or len(value) > MAX_LENGTH or _FORBIDDEN.search(value):
         return None
-    if value.startswith("//"):
-        return None
+    # Check the part before any query once decoded too: a proxy or framework further
+    # on may decode it again, and "%2F%2Fevil.example" must not become "//evil.example".
+    for form in (value, unquote(value)):
+        head = _QUERY_OR_FRAGMENT.split(form, maxsplit=1)[0]
+        if head.startswith("//") or _FORBIDDEN_DECODED.search(head):
+            return None
     absolute = urljoin(base_url + "/", value)
     parts = urlsplit(absolute)
     if parts.scheme not in {"http", "https"} or parts.username or parts.password:

@@ -48,7 +48,9 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> tuple[Response | str, int] | Response:
         status = exc.code or 500
-        custom = exc.description != type(exc).description
+        # Our own abort(400, "…") messages are for readers; Flask-Limiter's ("10 per
+        # 1 minute") and werkzeug's defaults are not, so those get ours.
+        custom = status != 429 and exc.description != type(exc).description
         message = (exc.description if custom else MESSAGES.get(status)) or "Error"
         body, code = render_error(status, message)
         response = app.make_response((body, code))

@@ -43,7 +43,8 @@ class RegisterForm(FlaskForm):
     email = _email()
     password = _password("Password", "new-password")
     display_name = StringField("Name (optional)", validators=[
-        Optional(), Length(max=MAX_NAME_LENGTH, message=f"Use at most {MAX_NAME_LENGTH} characters.")
+        Optional(),
+        Length(max=MAX_NAME_LENGTH, message=f"Use at most {MAX_NAME_LENGTH} characters."),
     ], render_kw={"autocomplete": "name", "maxlength": MAX_NAME_LENGTH})
     return_to = _return_to()
 

@@ -1,0 +1,104 @@
+"""The front door: health checks, error pages, security headers, rate limits, database outages."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy.exc import OperationalError
+
+from auth_service.extensions import db
+
+
+def test_healthz_and_readyz(client):
+    assert client.get("/healthz").json == {"status": "ok"}
+    ready = client.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json == {"status": "ready", "database": "ok"}
+
+
+@pytest.mark.settings(DATABASE_URL="sqlite:////nonexistent-dir/never/auth.db")
+def test_database_outage_is_a_plain_503(client):
+    ready = client.get("/readyz")
+    assert ready.status_code == 503
+    assert ready.json["status"] == "unavailable"
+    page = client.get("/login")  # renders without the database
+    assert page.status_code == 200
+    forgot = client.get("/password/forgot")
+    token = forgot.get_data(as_text=True).split('name="csrf_token" type="hidden" value="')[1]
+    token = token.split('"')[0]
+    response = client.post("/password/forgot", data={"csrf_token": token,
+                                                      "email": "a@example.com"})
+    assert response.status_code == 503
+    body = response.get_data(as_text=True)
+    assert "temporarily unavailable" in body
+    assert "Traceback" not in body and "sqlite" not in body.lower()
+
+
+def test_error_pages_share_the_site_style(client):
+    missing = client.get("/no/such/page")
+    assert missing.status_code == 404
+    text = missing.get_data(as_text=True)
+    assert "Page not found" in text and "/static/style.css" in text
+    wrong_method = client.delete("/login")
+    assert wrong_method.status_code == 405
+    assert "Allow" in wrong_method.headers
+    assert "not allowed" in wrong_method.get_data(as_text=True)
+
+
+def test_unexpected_errors_are_a_friendly_500(app, client):
+    @app.get("/boom")
+    def boom():
+        raise RuntimeError("secret internals")
+
+    response = client.get("/boom")
+    assert response.status_code == 500
+    body = response.get_data(as_text=True)
+    assert "Something went wrong on our side" in body
+    assert "secret internals" not in body and "Traceback" not in body
+
+
+def test_security_headers(client):
+    response = client.get("/login")
+    headers = response.headers
+    assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+    assert "default-src 'self'" in headers["Content-Security-Policy"]
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Referrer-Policy"] == "no-referrer"
+    assert headers["Cache-Control"] == "no-store"
+
+
+def test_pages_use_no_external_assets(client):
+    for path in ("/login", "/register", "/password/forgot", "/confirm/resend"):
+        body = client.get(path).get_data(as_text=True)
+        assert "https://" not in body and "http://" not in body, path
+        assert "<script" not in body, path
+
+
+@pytest.mark.settings(RATELIMIT_ENABLED=True)
+def test_sign_in_is_rate_limited_per_address(browser, make_user):
+    make_user("reader@example.com")
+    statuses = [browser.login("reader@example.com", "wrong password!").status_code
+                for _ in range(11)]
+    assert statuses[:10] == [400] * 10
+    assert statuses[10] == 429
+    assert "Too many attempts" in browser.last_page
+    limited = browser.login("reader@example.com", "wrong password!")
+    assert int(limited.headers["Retry-After"]) > 0
+    # Another address from the same client is not blocked by this one's limit.
+    assert browser.login("other@example.com", "wrong password!").status_code == 400
+
+
+@pytest.mark.settings(RATELIMIT_ENABLED=True)
+def test_password_reset_requests_are_rate_limited(browser):
+    statuses = [browser.submit("/password/forgot", {"email": "x@example.com"}).status_code
+                for _ in range(11)]
+    assert statuses[-1] == 429
+    assert statuses[:10] == [200] * 10
+
+
+def test_readyz_reports_when_the_database_goes_away(app, client, monkeypatch):
+    def broken(*args, **kwargs):
+        raise OperationalError("SELECT 1", {}, Exception("connection refused"))
+
+    with app.app_context():
+        monkeypatch.setattr(db.session, "execute", broken)
+        assert client.get("/readyz").status_code == 503
