@@ -139,41 +139,48 @@ def mailbox(_smtp: Mailbox) -> Mailbox:
 # --- database ----------------------------------------------------------------
 
 
+def _migrated_app(url: str, instance: Path):
+    return create_app({"DATABASE_URL": url, "SECRET_KEY": "x" * 32, "INSTANCE_PATH": str(instance)})
+
+
 @pytest.fixture(scope="session")
 def _template_db(tmp_path_factory: pytest.TempPathFactory) -> str:
     """A database migrated once for the whole run: a SQLite file, or the PostgreSQL URL."""
     if TEST_DATABASE_URL:
-        app = create_app({"DATABASE_URL": TEST_DATABASE_URL, "SECRET_KEY": "x" * 32,
-                          "INSTANCE_PATH": str(tmp_path_factory.mktemp("pg-instance"))})
+        app = _migrated_app(TEST_DATABASE_URL, tmp_path_factory.mktemp("pg-instance"))
         with app.app_context():
             _db.session.execute(text("DROP TABLE IF EXISTS alembic_version"))
-            Base.metadata.drop_all(_db.engine)
             _db.session.commit()
+            Base.metadata.drop_all(_db.engine)
             migrate.upgrade()
             _db.engine.dispose()
         return TEST_DATABASE_URL
     path = tmp_path_factory.mktemp("template") / "auth.db"
-    app = create_app({"DATABASE_URL": f"sqlite:///{path}", "SECRET_KEY": "x" * 32,
-                      "INSTANCE_PATH": str(path.parent)})
+    app = _migrated_app(f"sqlite:///{path}", path.parent)
     with app.app_context():
         migrate.upgrade()
         _db.engine.dispose()
     return str(path)
 
 
-def _empty_all_tables(url: str) -> None:
-    engine = create_engine(url)
-    with engine.begin() as connection:
+def _reset_shared_database(url: str, instance: Path) -> None:
+    """Empty every table; re-migrate if a test downgraded the schema."""
+    app = _migrated_app(url, instance)
+    with app.app_context():
+        if migrate.current_revision() != migrate.head_revision():
+            migrate.upgrade()
         names = ", ".join(table.name for table in Base.metadata.sorted_tables)
-        connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-    engine.dispose()
+        _db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        _db.session.commit()
+        _db.session.remove()
+        _db.engine.dispose()
 
 
 @pytest.fixture
 def database_url(_template_db: str, tmp_path: Path) -> str:
     if TEST_DATABASE_URL:
         yield _template_db
-        _empty_all_tables(_template_db)
+        _reset_shared_database(_template_db, tmp_path / "reset-instance")
         return
     copy = tmp_path / "auth.db"
     shutil.copyfile(_template_db, copy)
