@@ -79,6 +79,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("BASE_URL", _str, "http://127.0.0.1:5000", "public URL; every emailed link uses it"),
     Setting("TRUSTED_ORIGINS", _origins, (), "origins return_to may point at"),
     Setting("COOKIE_DOMAIN", _str, None, "domain of the session cookie"),
+    Setting("SESSION_COOKIE", _str, "auth_session", "name of the session cookie"),
+    Setting("SESSION_IDLE_TIMEOUT", _int, 14 * 24 * 3600,
+            "seconds of inactivity after which a session ends"),
+    Setting("SESSION_MAX_AGE", _int, 90 * 24 * 3600,
+            "seconds after sign-in at which a session ends, active or not"),
     Setting("SITE_NAME", _str, "Account service", "name shown on pages and in emails"),
     Setting("MAIL_BACKEND", _choice("smtp", "console"), None, "smtp or console"),
     Setting("MAIL_SERVER", _str, "localhost", "SMTP host"),
@@ -221,6 +226,8 @@ def _extension_keys(values: Mapping[str, Any]) -> dict[str, Any]:
         # Bodies are small forms; anything bigger is refused before it is parsed.
         "MAX_CONTENT_LENGTH": 64 * 1024,
         "MAX_FORM_MEMORY_SIZE": 64 * 1024,
+        # Flask's own cookie carries only the CSRF secret; sign-in lives in SESSION_COOKIE.
+        "SESSION_COOKIE_NAME": "auth_csrf",
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": https,

@@ -13,9 +13,10 @@ from sqlalchemy import update
 from auth_service import clock, links
 from auth_service.errors import TokenError
 from auth_service.extensions import db
+from auth_service.flows import sessions
 from auth_service.flows.accounts import find_by_email, get, normalize_email
 from auth_service.flows.audit import Client, record
-from auth_service.mail.outbox import enqueue, render
+from auth_service.mail.outbox import enqueue, expires_in, render
 from auth_service.models import OutboxMessage, User
 from auth_service.security import tokens
 from auth_service.security.passwords import check_policy, hash_password
@@ -33,8 +34,8 @@ def send_reset(user: User) -> None:
 
 
 def _reset_email(user: User) -> OutboxMessage:
-    minutes = current_app.config["RESET_MAX_AGE"] // 60
-    return render("recovery/reset", to=user.email, user=user, minutes=minutes,
+    lifetime = expires_in(current_app.config["RESET_MAX_AGE"])
+    return render("recovery/reset", to=user.email, user=user, expires_in=lifetime,
                   reset_url=links.reset(reset_token(user)))
 
 
@@ -96,6 +97,7 @@ def complete_recovery(token: str, new_password: str, *, client: Client | None = 
     if result.rowcount != 1:
         db.session.rollback()
         raise _invalid()
+    sessions.revoke_all(user, reason="password_reset", client=client)
     enqueue("recovery/password_changed", to=user.email, user=user,
             forgot_url=links.forgot(), changed_at=now)
     record("recovery.completed", user=user, client=client)

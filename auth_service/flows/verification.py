@@ -14,7 +14,7 @@ from auth_service.errors import TokenError
 from auth_service.extensions import db
 from auth_service.flows.accounts import find_by_email, get, normalize_email
 from auth_service.flows.audit import Client, record
-from auth_service.mail.outbox import render
+from auth_service.mail.outbox import expires_in, render
 from auth_service.models import OutboxMessage, User
 from auth_service.security import tokens
 from auth_service.security.tokens import Purpose
@@ -34,8 +34,8 @@ def send_confirmation(user: User, return_to: str | None = None) -> None:
 
 
 def _confirmation_email(user: User, return_to: str | None = None) -> OutboxMessage:
-    hours = current_app.config["CONFIRM_MAX_AGE"] // 3600
-    return render("verification/confirm", to=user.email, user=user, hours=hours,
+    lifetime = expires_in(current_app.config["CONFIRM_MAX_AGE"])
+    return render("verification/confirm", to=user.email, user=user, expires_in=lifetime,
                   confirm_url=links.confirm(confirmation_token(user, return_to)))
 
 

@@ -14,6 +14,17 @@ from auth_service.extensions import db
 from auth_service.models import OutboxMessage
 
 
+def expires_in(seconds: int) -> str:
+    """A link's lifetime in words for an email, never overstated: "48 hours", "30 minutes"."""
+    if seconds >= 2 * 3600:
+        count, unit = seconds // 3600, "hour"
+    elif seconds >= 60:
+        count, unit = seconds // 60, "minute"
+    else:
+        count, unit = seconds, "second"
+    return f"{count} {unit}{'' if count == 1 else 's'}"
+
+
 def enqueue(template: str, to: str, **context: Any) -> OutboxMessage:
     """Render ``templates/email/<template>/`` and add it to the outbox (no commit)."""
     message = render(template, to, **context)

@@ -3,6 +3,7 @@
 from auth_service.models.audit import AuditEvent
 from auth_service.models.base import Base
 from auth_service.models.outbox import OutboxMessage
+from auth_service.models.session import Session
 from auth_service.models.user import User
 
-__all__ = ["AuditEvent", "Base", "OutboxMessage", "User"]
+__all__ = ["AuditEvent", "Base", "OutboxMessage", "Session", "User"]

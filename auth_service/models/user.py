@@ -62,8 +62,7 @@ class User(Base):
         return False
 
     def get_id(self) -> str:
-        # The stamp makes a password change end every cookie signed before it.
-        return f"{self.id}.{self.credential_stamp[:16]}"
+        return str(self.id)
 
     def __repr__(self) -> str:
         return f"<User {self.id}>"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import unquote_to_bytes
+
 from flask import Flask, abort, request
 
 from auth_service.views import errors, login, main, recovery, registration, sessions, verification
@@ -13,11 +15,37 @@ def init_app(app: Flask) -> None:
         app.register_blueprint(module.bp)
     errors.init_app(app)
     sessions.init_app(app)
+    # First of all hooks: once CSRF checking has parsed the form, the raw body is gone.
+    app.before_request_funcs.setdefault(None, []).insert(0, refuse_undecodable_forms)
     app.before_request(refuse_control_characters)
 
     @app.context_processor
     def site() -> dict[str, object]:
         return {"site_name": app.config["SITE_NAME"]}
+
+
+NOT_UTF8 = ("The form could not be read: it contained characters that are not valid text. "
+            "Go back, reload the page and try again.")
+
+
+def refuse_undecodable_forms() -> None:
+    """Refuse a form whose fields are not UTF-8, instead of storing a guess at them.
+
+    Werkzeug keeps undecodable %-escapes as literal text ("%FF" in an address or a
+    new password), drops the whole urlencoded form on raw undecodable bytes, and
+    turns them into U+FFFD in a multipart form: each would save something nobody typed.
+    """
+    if request.method not in {"POST", "PUT", "PATCH"}:
+        return
+    if request.mimetype == "application/x-www-form-urlencoded":
+        try:
+            unquote_to_bytes(request.get_data(cache=True)).decode("utf-8")
+        except UnicodeDecodeError:
+            abort(400, NOT_UTF8)
+    elif request.mimetype == "multipart/form-data" and any(
+        "\ufffd" in value for value in request.form.values()
+    ):
+        abort(400, NOT_UTF8)
 
 
 def refuse_control_characters() -> None:

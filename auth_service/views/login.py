@@ -33,7 +33,7 @@ def login() -> Response | tuple[str, int]:
         except FlowError as exc:
             error = exc
         else:
-            sessions.start(user)
+            sessions.start(user, method="password")
             return go_back(form.return_to.data)
     status = error.status if error else None
     return show("login/login.html", form, status=status, error=error)

@@ -42,7 +42,7 @@ def reset(token: str) -> Response | tuple[str, int]:
             except InvalidInput as exc:
                 attach(form, exc)
             else:
-                sessions.end()
+                sessions.end(reason="password_reset")
                 return show("recovery/done.html")
     except TokenError as exc:
         return show("recovery/problem.html", EmailForm(formdata=None), status=exc.status,

@@ -1,39 +1,86 @@
-"""Signing a reader in and out of this browser, through Flask-Login.
+"""The session cookie: Flask-Login finds the reader through it, sign-in sets it, sign-out ends it.
 
-The cookie names the account and a stamp of its password hash, so a password
-change or reset ends every browser's sign-in; a disabled account is refused on
-its next request.
+Flask-Login loads the user from our server-side session (a request loader), not
+from Flask's signed cookie, so revoking the row signs the reader out everywhere
+on their next request.
 """
 
 from __future__ import annotations
 
-from flask import Flask
-from flask_login import login_user, logout_user
+from flask import Flask, current_app, g, request
+from flask_login import logout_user
+from werkzeug.wrappers import Response
 
 from auth_service.extensions import login_manager
-from auth_service.flows import accounts
-from auth_service.models import User
+from auth_service.flows import sessions as session_flow
+from auth_service.models import Session, User
+from auth_service.views.common import client
 
 
 def init_app(app: Flask) -> None:
-    """Teach Flask-Login how to find the reader from the cookie."""
-    login_manager.user_loader(load_user)
+    """Install the cookie loader and the hook that writes the cookie."""
+    login_manager.request_loader(load_from_cookie)
+    # Our cookie is the session; Flask-Login's own fingerprinting would only get in the way.
+    login_manager.session_protection = None
+    app.after_request(write_cookie)
 
 
-def load_user(cookie_id: str) -> User | None:
-    """The signed-in account, or None if it is gone, disabled or its password changed."""
-    raw_id, _, stamp = cookie_id.partition(".")
-    user = accounts.get(int(raw_id)) if raw_id.isdigit() else None
-    if user is None or user.disabled or user.credential_stamp[:16] != stamp:
+def load_from_cookie(req: object) -> User | None:
+    """Flask-Login's request loader: the reader whose live session the cookie names."""
+    token = request.cookies.get(current_app.config["SESSION_COOKIE"])
+    active = session_flow.lookup(token)
+    if active is None:
+        if token is not None:
+            g.auth_clear_cookie = True  # expired or revoked: tidy the browser up
         return None
-    return user
+    g.auth_session = active.session
+    return active.user
 
 
-def start(user: User) -> None:
-    """Sign ``user`` in on this browser."""
-    login_user(user)
+def current_session() -> Session | None:
+    """The session of this request, once Flask-Login has loaded the reader."""
+    return g.get("auth_session")
 
 
-def end() -> None:
-    """Sign the reader out of this browser."""
+def start(user: User, method: str) -> None:
+    """Sign ``user`` in on this browser with a fresh session (the old one is revoked)."""
+    old = current_session()
+    if old is None:
+        active = session_flow.lookup(request.cookies.get(current_app.config["SESSION_COOKIE"]))
+        old = active.session if active else None
+    if old is not None:
+        session_flow.revoke(old, reason="replaced", client=client())
+    started = session_flow.start(user, method=method, client=client())
+    g.auth_session = started.session
+    g.auth_new_token = started.token
+    g._login_user = user  # Flask-Login's per-request cache of the current user
+
+
+def end(reason: str = "logout") -> None:
+    """Sign the reader out of this browser: revoke the session, clear the cookie."""
+    session = current_session()
+    if session is not None:
+        session_flow.revoke(session, reason=reason, client=client())
+    g.auth_session = None
+    g.auth_clear_cookie = True
     logout_user()
+
+
+def write_cookie(response: Response) -> Response:
+    """Set or clear the session cookie with DESIGN.md's attributes."""
+    config = current_app.config
+    attributes = {
+        "path": "/",
+        "domain": config["COOKIE_DOMAIN"],
+        "secure": config["BASE_URL"].startswith("https://"),
+        "httponly": True,
+        "samesite": "Lax",
+    }
+    token = g.get("auth_new_token")
+    if token is not None:
+        session: Session = g.auth_session
+        max_age = int((session.expires_at - session.created_at).total_seconds())
+        response.set_cookie(config["SESSION_COOKIE"], token, max_age=max_age, **attributes)
+    elif g.get("auth_clear_cookie"):
+        response.delete_cookie(config["SESSION_COOKIE"], **attributes)
+    return response
