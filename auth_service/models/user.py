@@ -44,6 +44,11 @@ class User(Base):
         return self.display_name or self.email.split("@", 1)[0]
 
     @property
+    def roles(self) -> list[str]:
+        """Roles for /api/session; every account is a reader, some are admins too."""
+        return ["admin"] if self.is_admin else []
+
+    @property
     def credential_stamp(self) -> str:
         """Changes whenever the password does; tokens bound to it die with the old password."""
         return hashlib.sha256((self.password_hash or "").encode()).hexdigest()[:32]

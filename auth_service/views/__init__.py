@@ -6,12 +6,22 @@ from urllib.parse import unquote_to_bytes
 
 from flask import Flask, abort, request
 
-from auth_service.views import errors, login, main, recovery, registration, sessions, verification
+from auth_service.views import (
+    account,
+    api,
+    errors,
+    login,
+    main,
+    recovery,
+    registration,
+    sessions,
+    verification,
+)
 
 
 def init_app(app: Flask) -> None:
     """Register blueprints, error handlers, the session loader and the input guard."""
-    for module in (main, login, registration, verification, recovery):
+    for module in (main, account, api, login, registration, verification, recovery):
         app.register_blueprint(module.bp)
     errors.init_app(app)
     sessions.init_app(app)

@@ -59,6 +59,11 @@ class NewPasswordForm(FlaskForm):
     password = _password("New password", "new-password")
 
 
+class ChangePasswordForm(FlaskForm):
+    current_password = _password("Current password", "current-password")
+    new_password = _password("New password", "new-password")
+
+
 class ButtonForm(FlaskForm):
     """A form that is only a button (confirm, sign out): the CSRF token is its whole content."""
 

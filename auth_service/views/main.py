@@ -1,29 +1,21 @@
-"""The front door, the account page, and the health checks."""
+"""The front door and the health checks."""
 
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, redirect, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response
 
 from auth_service.extensions import db
-from auth_service.views.common import show
-from auth_service.views.forms import ButtonForm
 
-bp = Blueprint("account", __name__)
+bp = Blueprint("main", __name__)
 
 
 @bp.get("/")
 def home() -> Response:
     return redirect(url_for("account.index" if current_user.is_authenticated else "login.login"))
-
-
-@bp.get("/account")
-@login_required
-def index() -> tuple[str, int]:
-    return show("account/index.html", ButtonForm(), user=current_user)
 
 
 @bp.get("/healthz")
