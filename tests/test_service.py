@@ -62,7 +62,7 @@ def test_security_headers(client):
     assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
     assert "default-src 'self'" in headers["Content-Security-Policy"]
     assert headers["X-Content-Type-Options"] == "nosniff"
-    assert headers["Referrer-Policy"] == "no-referrer"
+    assert headers["Referrer-Policy"] == "same-origin"
     assert headers["Cache-Control"] == "no-store"
 
 

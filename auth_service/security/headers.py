@@ -21,8 +21,9 @@ def init_app(app: Flask) -> None:
         headers.setdefault("Content-Security-Policy", CSP)
         headers.setdefault("X-Content-Type-Options", "nosniff")
         headers.setdefault("X-Frame-Options", "DENY")
-        # Tokens live in link paths; never leak them to another site as a Referer.
-        headers.setdefault("Referrer-Policy", "no-referrer")
+        # Tokens live in link paths: never leak them to another site as a Referer. Same-origin
+        # requests keep it, because Flask-WTF's CSRF check over HTTPS requires a Referer.
+        headers.setdefault("Referrer-Policy", "same-origin")
         headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         if https:
             headers.setdefault("Strict-Transport-Security", "max-age=31536000")

@@ -8,7 +8,7 @@ on their next request.
 from __future__ import annotations
 
 from flask import Flask, current_app, g, request
-from flask_login import logout_user
+from flask_login import current_user, logout_user
 from werkzeug.wrappers import Response
 
 from auth_service.extensions import login_manager
@@ -38,16 +38,15 @@ def load_from_cookie(req: object) -> User | None:
 
 
 def current_session() -> Session | None:
-    """The session of this request, once Flask-Login has loaded the reader."""
+    """The live session of this request, if the browser has one."""
+    if "auth_session" not in g:
+        _ = current_user.is_authenticated  # makes Flask-Login run load_from_cookie
     return g.get("auth_session")
 
 
 def start(user: User, method: str) -> None:
     """Sign ``user`` in on this browser with a fresh session (the old one is revoked)."""
     old = current_session()
-    if old is None:
-        active = session_flow.lookup(request.cookies.get(current_app.config["SESSION_COOKIE"]))
-        old = active.session if active else None
     if old is not None:
         session_flow.revoke(old, reason="replaced", client=client())
     started = session_flow.start(user, method=method, client=client())

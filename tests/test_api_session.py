@@ -1,0 +1,143 @@
+"""GET /api/session: DESIGN.md's contract for the content site and its proxy."""
+
+from __future__ import annotations
+
+from urllib.parse import unquote
+
+import pytest
+from sqlalchemy import select, update
+
+from auth_service.models import Session, User
+
+COOKIE = "auth_session"
+
+
+@pytest.fixture
+def token(browser, make_user) -> str:
+    make_user("reader@example.com", name="Ann Reader")
+    browser.login("reader@example.com")
+    return browser.client.get_cookie(COOKIE).value
+
+
+def fresh(app):
+    """A client with no cookies: the content site's server asking on a reader's behalf."""
+    return app.test_client()
+
+
+def test_valid_cookie_gives_the_reader(app, token, db_session):
+    client = fresh(app)
+    client.set_cookie(COOKIE, token)
+    response = client.get("/api/session")
+    assert response.status_code == 200
+    assert response.mimetype == "application/json"
+    session = db_session.scalar(select(Session))
+    user = db_session.scalar(select(User))
+    assert response.json == {
+        "user": {
+            "id": str(user.id),
+            "email": "reader@example.com",
+            "email_verified": True,
+            "name": "Ann Reader",
+            "avatar_url": None,
+            "roles": [],
+        },
+        "session": {
+            "id": session.id,
+            "expires_at": session.idle_expires_at.isoformat().replace("+00:00", "Z"),
+        },
+    }
+    assert response.headers["X-Auth-User-Id"] == str(user.id)
+    assert response.headers["X-Auth-Email"] == "reader@example.com"
+    assert unquote(response.headers["X-Auth-Name"]) == "Ann Reader"
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_bearer_token_works_like_the_cookie(app, token):
+    response = fresh(app).get("/api/session", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200
+    assert response.json["user"]["email"] == "reader@example.com"
+
+
+def test_it_never_sets_a_cookie_or_redirects(app, token):
+    client = fresh(app)
+    client.set_cookie(COOKIE, token)
+    for headers in ({}, {"Authorization": "Bearer nonsense"}):
+        response = client.get("/api/session", headers=headers)
+        assert "Set-Cookie" not in response.headers
+        assert "Location" not in response.headers
+    anonymous = fresh(app).get("/api/session")
+    assert anonymous.status_code == 401
+    assert "Set-Cookie" not in anonymous.headers
+    assert "Location" not in anonymous.headers
+
+
+@pytest.mark.parametrize("headers", [
+    {},
+    {"Authorization": "Bearer "},
+    {"Authorization": "Bearer not-a-token"},
+    {"Authorization": "Basic cmVhZGVyOnB3"},
+    {"Cookie": f"{COOKIE}=garbage"},
+    {"Cookie": f"{COOKIE}="},
+])
+def test_unauthenticated_is_401_json(app, headers):
+    response = fresh(app).get("/api/session", headers=headers)
+    assert response.status_code == 401
+    assert response.json == {"error": "unauthenticated"}
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_roles_and_unicode_names(app, token, db_session):
+    db_session.execute(update(User).values(is_admin=True, display_name="Jovanka Broz — Тито"))
+    db_session.commit()
+    response = fresh(app).get("/api/session", headers={"Authorization": f"Bearer {token}"})
+    assert response.json["user"]["roles"] == ["admin"]
+    assert response.json["user"]["name"] == "Jovanka Broz — Тито"
+    assert unquote(response.headers["X-Auth-Name"]) == "Jovanka Broz — Тито"
+    response.headers["X-Auth-Name"].encode("ascii")  # a header value proxies can pass on
+
+
+def test_unconfirmed_reader_is_reported_as_such(app, browser, make_user):
+    make_user("new@example.com", confirmed=False)
+    app.config["REQUIRE_CONFIRMED_EMAIL"] = False
+    browser.login("new@example.com")
+    client = fresh(app)
+    client.set_cookie(COOKIE, browser.client.get_cookie(COOKIE).value)
+    assert client.get("/api/session").json["user"]["email_verified"] is False
+
+
+def test_cors_only_for_trusted_origins_with_credentials(app, token):
+    client = fresh(app)
+    client.set_cookie(COOKIE, token)
+    trusted = client.get("/api/session", headers={"Origin": "https://trusted.example"})
+    assert trusted.headers["Access-Control-Allow-Origin"] == "https://trusted.example"
+    assert trusted.headers["Access-Control-Allow-Credentials"] == "true"
+    assert "Origin" in trusted.headers["Vary"]
+
+    for origin in ("https://evil.example", "null", "https://trusted.example.evil.example"):
+        response = client.get("/api/session", headers={"Origin": origin})
+        assert "Access-Control-Allow-Origin" not in response.headers
+        assert response.status_code == 200  # the browser, not us, withholds the body
+
+    anonymous = fresh(app).get("/api/session", headers={"Origin": "https://trusted.example"})
+    assert anonymous.status_code == 401
+    assert anonymous.headers["Access-Control-Allow-Origin"] == "https://trusted.example"
+
+
+def test_cors_preflight(app):
+    client = fresh(app)
+    allowed = client.options("/api/session", headers={
+        "Origin": "http://localhost:5001", "Access-Control-Request-Method": "GET",
+        "Access-Control-Request-Headers": "authorization"})
+    assert allowed.status_code == 204
+    assert allowed.headers["Access-Control-Allow-Origin"] == "http://localhost:5001"
+    assert "Authorization" in allowed.headers["Access-Control-Allow-Headers"]
+    refused = client.options("/api/session", headers={"Origin": "https://evil.example",
+                                                      "Access-Control-Request-Method": "GET"})
+    assert "Access-Control-Allow-Origin" not in refused.headers
+    assert "*" not in str(allowed.headers) and "*" not in str(refused.headers)
+
+
+def test_other_methods_are_refused(app, token):
+    response = fresh(app).post("/api/session", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 405
+    assert response.json["error"] == "405"
