@@ -9,6 +9,7 @@ from flask import Flask
 
 from auth_service import config as settings
 from auth_service import extensions, resources, security, views
+from auth_service.providers import registry
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -20,6 +21,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.update(settings.load(app.instance_path, config))
     app.instance_path = app.config["INSTANCE_PATH"]
     extensions.init_app(app)
+    registry.init_app(app)
     security.init_app(app)
     views.init_app(app)
     return app

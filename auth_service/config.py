@@ -15,15 +15,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from auth_service.errors import ConfigError
+from auth_service.providers.settings import read_providers
+
+__all__ = ["ConfigError", "load", "origin_of", "read_environment"]
+
 PREFIX = "AUTH_"
-
-
-class ConfigError(Exception):
-    """A setting is missing or malformed; ``str()`` is the one line to show the operator."""
-
-    def __init__(self, variable: str, problem: str) -> None:
-        super().__init__(f"{variable}: {problem}")
-        self.variable = variable
 
 
 def _bool(raw: str) -> bool:
@@ -107,6 +104,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("EMAIL_CHECK_DELIVERABILITY", _bool, False, "DNS check of the email domain"),
     Setting("TRUSTED_PROXIES", _int, 0,
             "how many reverse proxies set X-Forwarded-For/-Proto in front of the service"),
+    Setting("PROVIDER_TIMEOUT", _int, 10,
+            "seconds before a call to a social provider gives up"),
     Setting("INSTANCE_PATH", _str, None, "folder for the SQLite file and the dev secret"),
 )
 
@@ -149,10 +148,17 @@ def load(instance_path: str, overrides: Mapping[str, Any] | None = None,
     Returns a dict with our own keys (``BASE_URL``…) and the keys the Flask
     extensions read (``SQLALCHEMY_DATABASE_URI``, ``MAIL_*``, ``RATELIMIT_*``).
     """
+    environ = os.environ if environ is None else environ
     values = {s.name: s.default for s in SETTINGS}
-    values.update(read_environment(os.environ if environ is None else environ))
+    values.update(read_environment(environ))
     values.update(overrides or {})
     _check(values)
+    # Provider variables have open-ended names (AUTH_OIDC_<NAME>_…); string overrides
+    # given without the prefix count as if they were set in the environment.
+    as_environ = {PREFIX + key: value for key, value in (overrides or {}).items()
+                  if isinstance(value, str)}
+    provider_environ = {**environ, **as_environ}
+    values["PROVIDERS"] = read_providers(provider_environ)
 
     instance = Path(values["INSTANCE_PATH"] or instance_path)
     production = values["ENV"] == "production"

@@ -7,6 +7,14 @@ Codes are ``<flow>.<what>`` (``recovery.token_expired``) and never change meanin
 from __future__ import annotations
 
 
+class ConfigError(Exception):
+    """A setting is missing or malformed; ``str()`` is the one line to show the operator."""
+
+    def __init__(self, variable: str, problem: str) -> None:
+        super().__init__(f"{variable}: {problem}")
+        self.variable = variable
+
+
 class FlowError(Exception):
     """A request that cannot be done as asked, for a reason the reader can be told."""
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from sqlalchemy import func, select
+
 from auth_service import clock, links
-from auth_service.errors import InvalidInput
+from auth_service.errors import FlowError, InvalidInput
 from auth_service.extensions import db
 from auth_service.flows import sessions
 from auth_service.flows.audit import Client, record
 from auth_service.mail.outbox import enqueue
-from auth_service.models import User
+from auth_service.models import Identity, User
 from auth_service.security.passwords import check_policy, hash_password, verify_password
 
 
@@ -31,3 +33,30 @@ def change_password(user: User, current: str, new: str, *, keep_session: str | N
             forgot_url=links.forgot(), changed_at=now)
     record("account.password_changed", user=user, client=client)
     db.session.commit()
+
+
+def unlink(user: User, identity_id: int, *, client: Client | None = None) -> Identity:
+    """Remove one of ``user``'s social identities; commits.
+
+    Raises FlowError ``account.identity_unknown`` or ``account.last_method`` (an
+    account must keep a way to sign in: set a password before unlinking the last provider).
+    """
+    identity = db.session.get(Identity, identity_id)
+    if identity is None or identity.user_id != user.id:
+        raise FlowError("account.identity_unknown", "That sign-in method is not linked.",
+                        status=404)
+    others = db.session.scalar(select(func.count()).select_from(Identity).where(
+        Identity.user_id == user.id, Identity.id != identity.id))
+    if user.password_hash is None and not others:
+        raise FlowError("account.last_method",
+                        "This is your only way to sign in. Set a password first.", status=409)
+    db.session.delete(identity)
+    record("social.unlinked", user=user, client=client, provider=identity.provider)
+    db.session.commit()
+    return identity
+
+
+def identities(user: User) -> list[Identity]:
+    """The social accounts linked to ``user``, oldest first."""
+    return list(db.session.scalars(
+        select(Identity).where(Identity.user_id == user.id).order_by(Identity.created_at)))

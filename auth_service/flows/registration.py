@@ -45,11 +45,12 @@ def register(raw_email: str, password: str, display_name: str | None = None, *,
             db.session.commit()
             return
     if existing is not None:
-        _notify_owner(existing, client)
+        notify_owner(existing, client)
         db.session.commit()
 
 
-def _notify_owner(user: User, client: Client | None) -> None:
+def notify_owner(user: User, client: Client | None) -> None:
+    """Tell an address's owner that someone tried to register with it (no commit)."""
     # Deliberately no confirmation link: whoever registered first (perhaps not
     # the owner) chose that password, so the owner is offered a reset instead.
     enqueue("registration/already_registered", to=user.email,

@@ -24,6 +24,8 @@ from auth_service.models import Session, User
 # last_seen is written at most this often per session, so the check stays a read.
 TOUCH_INTERVAL = timedelta(seconds=60)
 MAX_TOKEN_LENGTH = 128
+# Linking or unlinking a provider needs a sign-in at most this old.
+REAUTH_WINDOW = timedelta(minutes=10)
 
 
 def hash_token(token: str) -> str:
@@ -145,3 +147,15 @@ def find_for(user: User, session_id: str) -> Session | None:
     """One of ``user``'s sessions by its public id (someone else's is None)."""
     session = db.session.get(Session, session_id) if len(session_id) <= 32 else None
     return session if session is not None and session.user_id == user.id else None
+
+
+def mark_reauthenticated(session: Session) -> None:
+    """The reader just proved who they are again in this session; commits."""
+    db.session.execute(update(Session).where(Session.id == session.id)
+                       .values(reauthenticated_at=clock.now()))
+    db.session.commit()
+
+
+def recently_authenticated(session: Session | None, within: timedelta = REAUTH_WINDOW) -> bool:
+    """Whether the reader signed in or re-authenticated lately (asked before sensitive changes)."""
+    return session is not None and clock.now() - session.authenticated_at <= within

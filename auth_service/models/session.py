@@ -25,6 +25,9 @@ class Session(Base):
     user_agent: Mapped[str | None] = mapped_column(String(255))
     # How the reader signed in: "password", or a provider name ("google", …).
     method: Mapped[str] = mapped_column(String(32))
+    # Last time the reader proved who they are (sign-in, or the re-authentication
+    # asked before linking or unlinking a provider).
+    reauthenticated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revoked_reason: Mapped[str | None] = mapped_column(String(32))
 
@@ -32,6 +35,10 @@ class Session(Base):
     def ends_at(self) -> datetime:
         """When the session stops working if nothing else happens: idle or absolute expiry."""
         return min(self.idle_expires_at, self.expires_at)
+
+    @property
+    def authenticated_at(self) -> datetime:
+        return self.reauthenticated_at or self.created_at
 
     def __repr__(self) -> str:
         return f"<Session {self.id} user={self.user_id}>"

@@ -18,9 +18,11 @@ def init_app(app: Flask) -> None:
     @app.after_request
     def set_headers(response: Response) -> Response:
         headers = response.headers
-        headers.setdefault("Content-Security-Policy", CSP)
+        if "Content-Security-Policy" not in headers:
+            # A view that sets its own CSP (the embeddable widget) decides its own framing.
+            headers["Content-Security-Policy"] = CSP
+            headers["X-Frame-Options"] = "DENY"
         headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("X-Frame-Options", "DENY")
         # Tokens live in link paths: never leak them to another site as a Referer. Same-origin
         # requests keep it, because Flask-WTF's CSRF check over HTTPS requires a Referer.
         headers.setdefault("Referrer-Policy", "same-origin")

@@ -6,6 +6,7 @@ from urllib.parse import unquote_to_bytes
 
 from flask import Flask, abort, request
 
+from auth_service.providers import registry
 from auth_service.views import (
     account,
     api,
@@ -15,13 +16,16 @@ from auth_service.views import (
     recovery,
     registration,
     sessions,
+    social,
     verification,
+    widget,
 )
 
 
 def init_app(app: Flask) -> None:
     """Register blueprints, error handlers, the session loader and the input guard."""
-    for module in (main, account, api, login, registration, verification, recovery):
+    for module in (main, account, api, login, registration, verification, recovery, social,
+                   widget):
         app.register_blueprint(module.bp)
     errors.init_app(app)
     sessions.init_app(app)
@@ -31,7 +35,7 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def site() -> dict[str, object]:
-        return {"site_name": app.config["SITE_NAME"]}
+        return {"site_name": app.config["SITE_NAME"], "social_providers": registry.all_providers}
 
 
 NOT_UTF8 = ("The form could not be read: it contained characters that are not valid text. "

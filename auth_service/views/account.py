@@ -6,34 +6,109 @@ from flask import Blueprint, abort, redirect, request, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from auth_service.errors import InvalidInput
+from auth_service.errors import FlowError, InvalidInput
+from auth_service.extensions import db
 from auth_service.flows import account as account_flow
+from auth_service.flows import recovery
 from auth_service.flows import sessions as session_flow
+from auth_service.providers import registry
+from auth_service.security.passwords import verify_password
 from auth_service.views import sessions
 from auth_service.views.common import attach, client, show
 from auth_service.views.devices import describe
-from auth_service.views.forms import ButtonForm, ChangePasswordForm
+from auth_service.views.forms import ButtonForm, ChangePasswordForm, ReauthForm
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
 
+NOTICES = {
+    "password": "Your password was changed. Other devices were signed out.",
+    "revoked": "That session was signed out.",
+    "linked": "The account was linked. You can now sign in with it.",
+    "unlinked": "The account was unlinked.",
+    "setup": "We've emailed you a link to set a password.",
+}
+
+
 def _page(password_form: ChangePasswordForm | None = None, *, status: int | None = None,
-          notice: str | None = None) -> tuple[str, int]:
+          notice: str | None = None, error: FlowError | None = None) -> tuple[str, int]:
     current = sessions.current_session()
     active = session_flow.active_for(current_user)
+    linked = account_flow.identities(current_user)
+    linked_names = {identity.provider for identity in linked}
+    providers = registry.all_providers()
     return show("account/index.html", ButtonForm(), status=status, user=current_user,
                 password_form=password_form or ChangePasswordForm(formdata=None),
                 sessions=[(s, describe(s.user_agent), current is not None and s.id == current.id)
                           for s in active],
-                notice=notice)
+                identities=[(i, registry.get(i.provider)) for i in linked],
+                linkable=[p for p in providers if p.name not in linked_names],
+                notice=notice, error=error)
 
 
 @bp.get("")
 @login_required
 def index() -> tuple[str, int]:
-    notices = {"password": "Your password was changed. Other devices were signed out.",
-               "revoked": "That session was signed out."}
-    return _page(notice=notices.get(request.args.get("done", "")))
+    return _page(notice=NOTICES.get(request.args.get("done", "")))
+
+
+@bp.post("/password/setup")
+@login_required
+def set_up_password() -> Response:
+    """A social-only account gets a password the safe way: by a link to its address."""
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    recovery.send_reset(current_user)
+    db.session.commit()
+    return redirect(url_for("account.index", done="setup"), code=303)
+
+
+@bp.post("/identities/<int:identity_id>/unlink")
+@login_required
+def unlink(identity_id: int) -> Response | tuple[str, int]:
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    if not session_flow.recently_authenticated(sessions.current_session()):
+        return redirect(url_for("account.reauth", next=f"unlink:{identity_id}"), code=303)
+    try:
+        account_flow.unlink(current_user, identity_id, client=client())
+    except FlowError as exc:
+        return _page(status=exc.status, error=exc)
+    return redirect(url_for("account.index", done="unlinked"), code=303)
+
+
+@bp.route("/reauth", methods=["GET", "POST"])
+@login_required
+def reauth() -> Response | tuple[str, int]:
+    """Prove it's you again before linking or unlinking: password, or a linked provider."""
+    form = ReauthForm()
+    next_step = request.values.get("next", "")[:100]
+    if form.validate_on_submit():
+        if current_user.password_hash and verify_password(current_user.password_hash,
+                                                          form.password.data):
+            session_flow.mark_reauthenticated(sessions.current_session())
+            return redirect(url_for("account.after_reauth", next=next_step), code=303)
+        form.password.errors = ["That password is not right."]
+    linked = [registry.get(i.provider) for i in account_flow.identities(current_user)]
+    return show("account/reauth.html", form, next=next_step,
+                providers=[p for p in linked if p is not None], user=current_user)
+
+
+@bp.get("/reauth/done")
+@login_required
+def after_reauth() -> Response | tuple[str, int]:
+    """Carry on with what needed the re-authentication (it was a POST, so ask once more)."""
+    next_step = request.args.get("next", "")
+    kind, _, target = next_step.partition(":")
+    if kind == "link" and registry.get(target):
+        return show("account/continue.html", ButtonForm(), user=current_user,
+                    action=url_for("social.start_link", name=target),
+                    label=f"Link {registry.get(target).label}")
+    if kind == "unlink" and target.isdigit():
+        return show("account/continue.html", ButtonForm(), user=current_user,
+                    action=url_for("account.unlink", identity_id=int(target)),
+                    label="Unlink")
+    return redirect(url_for("account.index"), code=303)
 
 
 @bp.post("/password")

@@ -64,6 +64,10 @@ class ChangePasswordForm(FlaskForm):
     new_password = _password("New password", "new-password")
 
 
+class ReauthForm(FlaskForm):
+    password = _password("Password", "current-password")
+
+
 class ButtonForm(FlaskForm):
     """A form that is only a button (confirm, sign out): the CSRF token is its whole content."""
 

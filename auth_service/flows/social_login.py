@@ -1,0 +1,164 @@
+"""Continue with a social account: sign in, sign up, or link — without account takeover.
+
+Identities are found by (provider, subject), never by email. An address from a
+provider attaches to an existing account only when the provider verified it
+AND the account's own address is confirmed; otherwise the reader must sign in
+to that account and link from /account (pre-account-hijacking defence).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from auth_service import clock
+from auth_service.errors import FlowError
+from auth_service.extensions import db
+from auth_service.flows import registration, verification
+from auth_service.flows.accounts import find_by_email, normalize_email
+from auth_service.flows.audit import Client, record
+from auth_service.models import Identity, User
+from auth_service.providers.profile import Profile
+
+
+class EmailRequired(FlowError):
+    """The provider gave no address (e.g. a Facebook account made with a phone number)."""
+
+    def __init__(self) -> None:
+        super().__init__("social.email_required", "We need your email address to continue.",
+                         status=200)
+
+
+def find_identity(provider: str, subject: str) -> Identity | None:
+    return db.session.scalar(
+        select(Identity).where(Identity.provider == provider, Identity.subject == subject))
+
+
+def sign_in(profile: Profile, *, label: str, client: Client | None = None) -> User:
+    """The account this provider account signs in to, created if new; commits.
+
+    Raises FlowError ``social.account_exists`` (the address belongs to an account
+    we may not attach to), ``login.disabled``, or EmailRequired.
+    """
+    identity = find_identity(profile.provider, profile.subject)
+    if identity is not None:
+        user = db.session.get(User, identity.user_id)
+        assert user is not None  # identities cascade with their account
+        _refresh(identity, profile)
+        return _signed_in(user, profile, client)
+
+    email = _usable_email(profile)
+    if email is None:
+        raise EmailRequired()
+    existing = find_by_email(email)
+    if existing is not None:
+        if not (profile.email_verified and existing.email_confirmed):
+            record("social.attach_refused", user=existing, client=client,
+                   provider=profile.provider, provider_verified=profile.email_verified)
+            db.session.commit()
+            raise FlowError(
+                "social.account_exists",
+                f"An account already uses the address your {label} account gave us. "
+                f"Sign in to it (or reset its password), then link {label} from your "
+                "account page.", status=409)
+        _attach(existing, profile, client, automatic=True)
+        return _signed_in(existing, profile, client)
+
+    user = User(email=email, display_name=profile.name, avatar_url=profile.avatar_url,
+                email_confirmed_at=clock.now() if profile.email_verified else None)
+    db.session.add(user)
+    try:
+        db.session.flush()
+    except IntegrityError:  # the same address registered a moment ago: try again as existing
+        db.session.rollback()
+        return sign_in(profile, label=label, client=client)
+    db.session.add(_new_identity(user, profile))
+    if not profile.email_verified:
+        verification.send_confirmation(user)
+    record("registration.created", user=user, client=client, method=profile.provider)
+    return _signed_in(user, profile, client)
+
+
+def sign_up_with_email(profile: Profile, raw_email: str, *, client: Client | None = None) -> None:
+    """Finish a sign-up whose provider gave no address: confirm the typed one by link; commits.
+
+    Answers nothing either way (the page is the same): a new address gets the
+    account, unconfirmed, and a confirmation link; a registered one gets the
+    "someone tried to register" email and no identity is attached.
+    """
+    email = normalize_email(raw_email)
+    if find_identity(profile.provider, profile.subject) is not None:
+        return
+    existing = find_by_email(email)
+    if existing is not None:
+        registration.notify_owner(existing, client)
+        db.session.commit()
+        return
+    user = User(email=email, display_name=profile.name, avatar_url=profile.avatar_url)
+    db.session.add(user)
+    db.session.flush()
+    db.session.add(_new_identity(user, profile))
+    verification.send_confirmation(user)
+    record("registration.created", user=user, client=client, method=profile.provider)
+    db.session.commit()
+
+
+def link(user: User, profile: Profile, *, label: str, client: Client | None = None) -> None:
+    """Attach a provider account to the signed-in ``user``; commits.
+
+    Raises FlowError ``social.linked_elsewhere`` if it belongs to another account.
+    """
+    identity = find_identity(profile.provider, profile.subject)
+    if identity is not None:
+        if identity.user_id != user.id:
+            raise FlowError("social.linked_elsewhere",
+                            f"That {label} account is already linked to another account.",
+                            status=409)
+        _refresh(identity, profile)
+        db.session.commit()
+        return
+    _attach(user, profile, client, automatic=False)
+    db.session.commit()
+
+
+def _usable_email(profile: Profile) -> str | None:
+    if not profile.email:
+        return None
+    try:
+        return normalize_email(profile.email)
+    except FlowError:
+        return None
+
+
+def _new_identity(user: User, profile: Profile) -> Identity:
+    return Identity(user_id=user.id, provider=profile.provider, subject=profile.subject,
+                    email=profile.email, email_verified=profile.email_verified,
+                    name=profile.name, avatar_url=profile.avatar_url)
+
+
+def _attach(user: User, profile: Profile, client: Client | None, *, automatic: bool) -> None:
+    db.session.add(_new_identity(user, profile))
+    if user.avatar_url is None and profile.avatar_url:
+        user.avatar_url = profile.avatar_url
+    record("social.linked", user=user, client=client, provider=profile.provider,
+           automatic=automatic)
+
+
+def _refresh(identity: Identity, profile: Profile) -> None:
+    identity.email = profile.email
+    identity.email_verified = profile.email_verified
+    identity.name = profile.name
+    identity.avatar_url = profile.avatar_url
+    identity.last_used_at = clock.now()
+
+
+def _signed_in(user: User, profile: Profile, client: Client | None) -> User:
+    if user.disabled:
+        record("login.failed", user=user, client=client, reason="disabled",
+               method=profile.provider)
+        db.session.commit()
+        raise FlowError("login.disabled", "This account has been disabled.", status=403)
+    user.last_login_at = clock.now()
+    record("login.succeeded", user=user, client=client, method=profile.provider)
+    db.session.commit()
+    return user

@@ -1,0 +1,184 @@
+"""Continue with Google, Facebook, GitHub or any OpenID Connect provider.
+
+``GET /login/<provider>`` starts a sign-in; ``POST /account/link/<provider>`` and
+``POST /account/reauth/<provider>`` start a link or a re-authentication (POST with
+a CSRF token, so another site cannot make a signed-in browser link an account).
+Every round trip carries state, PKCE and, for OpenID Connect, a nonce (Authlib).
+What the round trip is for waits in Flask's session and is taken out exactly
+once, so a replayed callback finds nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict
+from typing import Any
+
+from authlib.common.errors import AuthlibBaseError
+from authlib.integrations.base_client import MismatchingStateError, OAuthError
+from flask import Blueprint, abort, current_app, redirect, request, session, url_for
+from flask_login import current_user
+from joserfc.errors import JoseError
+from requests import RequestException
+from werkzeug.wrappers import Response
+
+from auth_service import clock
+from auth_service.errors import FlowError, InvalidInput
+from auth_service.extensions import db
+from auth_service.flows import sessions as session_flow
+from auth_service.flows import social_login
+from auth_service.flows.audit import record
+from auth_service.providers import registry
+from auth_service.providers.profile import Profile, ProviderError
+from auth_service.views import limits, sessions
+from auth_service.views.common import attach, client, go_back, show, trusted_return_to
+from auth_service.views.forms import ButtonForm, EmailForm
+
+bp = Blueprint("social", __name__)
+log = logging.getLogger(__name__)
+
+FLOW_KEY = "auth_social_flow"
+PENDING_KEY = "auth_social_pending"
+PENDING_MAX_AGE = 30 * 60  # seconds to finish a sign-up whose provider gave no email
+
+
+def _provider(name: str) -> registry.Provider:
+    provider = registry.get(name)
+    if provider is None:
+        abort(404)
+    return provider
+
+
+def _begin(provider: registry.Provider, intent: str, return_to: str | None) -> Response:
+    """Remember what this round trip is for and send the reader to the provider."""
+    session[FLOW_KEY] = {"provider": provider.name, "intent": intent, "return_to": return_to}
+    redirect_uri = f"{current_app.config['BASE_URL']}/login/{provider.name}/callback"
+    try:
+        return provider.client.authorize_redirect(redirect_uri)
+    except (RequestException, AuthlibBaseError, ValueError) as exc:
+        session.pop(FLOW_KEY, None)
+        return _failed(provider, "social.unreachable", exc)
+
+
+@bp.get("/login/<name>")
+@limits.per_ip
+def start(name: str) -> Response | tuple[str, int]:
+    provider = _provider(name)
+    return _begin(provider, "login", trusted_return_to(request.args.get("return_to")))
+
+
+@bp.post("/account/link/<name>")
+def start_link(name: str) -> Response | tuple[str, int]:
+    provider = _provider(name)
+    if not current_user.is_authenticated or not ButtonForm().validate_on_submit():
+        abort(400)
+    if not session_flow.recently_authenticated(sessions.current_session()):
+        return redirect(url_for("account.reauth", next=f"link:{name}"), code=303)
+    return _begin(provider, "link", None)
+
+
+@bp.post("/account/reauth/<name>")
+def start_reauth(name: str) -> Response | tuple[str, int]:
+    provider = _provider(name)
+    if not current_user.is_authenticated or not ButtonForm().validate_on_submit():
+        abort(400)
+    return _begin(provider, "reauth", request.form.get("next"))
+
+
+@bp.get("/login/<name>/callback")
+@limits.per_ip
+def callback(name: str) -> Response | tuple[str, int]:
+    provider = _provider(name)
+    flow = session.pop(FLOW_KEY, None)
+    if not isinstance(flow, dict) or flow.get("provider") != name:
+        return _failed(provider, "social.state", None)
+    try:
+        token = provider.client.authorize_access_token()
+        profile = provider.profile(token)
+    except OAuthError as exc:
+        code = "social.cancelled" if exc.error == "access_denied" else "social.refused"
+        if isinstance(exc, MismatchingStateError):
+            code = "social.state"
+        return _failed(provider, code, exc)
+    except ProviderError as exc:
+        return _failed(provider, exc.code, exc)
+    except RequestException as exc:
+        return _failed(provider, "social.unreachable", exc)
+    except (AuthlibBaseError, JoseError, ValueError, KeyError) as exc:  # ID token checks, bad JSON
+        return _failed(provider, "social.invalid_token", exc)
+    return _finish(provider, flow, profile)
+
+
+def _finish(provider: registry.Provider, flow: dict[str, Any],
+            profile: Profile) -> Response | tuple[str, int]:
+    intent = flow.get("intent")
+    try:
+        if intent == "link" and current_user.is_authenticated:
+            social_login.link(current_user, profile, label=provider.label, client=client())
+            return redirect(url_for("account.index", done="linked"), code=303)
+        if intent == "reauth" and current_user.is_authenticated:
+            identity = social_login.find_identity(profile.provider, profile.subject)
+            if identity is None or identity.user_id != current_user.id:
+                return _failed(provider, "social.reauth_mismatch", None)
+            session_flow.mark_reauthenticated(sessions.current_session())
+            return redirect(url_for("account.after_reauth", next=flow.get("return_to") or ""),
+                            code=303)
+        user = social_login.sign_in(profile, label=provider.label, client=client())
+    except social_login.EmailRequired:
+        session[PENDING_KEY] = {**asdict(profile), "return_to": flow.get("return_to"),
+                                "at": int(clock.now().timestamp())}
+        return redirect(url_for("social.ask_email", name=provider.name), code=303)
+    except FlowError as exc:
+        return show("social/problem.html", status=exc.status, error=exc, provider=provider)
+    sessions.start(user, method=provider.name)
+    return go_back(flow.get("return_to"))
+
+
+@bp.route("/login/<name>/email", methods=["GET", "POST"])
+@limits.per_ip
+@limits.per_address
+def ask_email(name: str) -> Response | tuple[str, int]:
+    """The provider gave no address: ask for one, and confirm it by link before it counts."""
+    provider = _provider(name)
+    pending = session.get(PENDING_KEY)
+    fresh = (isinstance(pending, dict) and pending.get("provider") == name
+             and clock.now().timestamp() - pending.get("at", 0) < PENDING_MAX_AGE)
+    if not fresh:
+        return _failed(provider, "social.state", None)
+    form = EmailForm()
+    if form.validate_on_submit():
+        profile = Profile(**{k: pending[k] for k in (
+            "provider", "subject", "email", "email_verified", "name", "avatar_url")})
+        try:
+            social_login.sign_up_with_email(profile, form.email.data, client=client())
+        except InvalidInput as exc:
+            attach(form, exc)
+        else:
+            session.pop(PENDING_KEY, None)
+            return show("social/check_email.html", provider=provider)
+    return show("social/ask_email.html", form, provider=provider)
+
+
+MESSAGES = {
+    "social.cancelled": "You cancelled signing in with {label}. Nothing was changed.",
+    "social.refused": "{label} did not let you sign in. Please try again.",
+    "social.state": "This sign-in link has expired or was already used. Please start again.",
+    "social.unreachable": "We couldn't reach {label} just now. Please try again in a moment.",
+    "social.invalid_token": "We couldn't verify the answer from {label}, so you were not "
+                            "signed in. Please try again.",
+    "social.reauth_mismatch": "That {label} account is not linked to the account you're "
+                              "signed in to.",
+}
+
+
+def _failed(provider: registry.Provider, code: str,
+            exc: BaseException | None) -> tuple[str, int]:
+    """A friendly page with a way back; the reason goes to the log and the audit trail."""
+    log.warning("social sign-in failed: provider=%s code=%s error=%s", provider.name, code,
+                type(exc).__name__ if exc else "-")
+    record("social.failed", client=client(), provider=provider.name, code=code,
+           user=current_user._get_current_object() if current_user.is_authenticated else None)
+    db.session.commit()
+    message = MESSAGES.get(code, MESSAGES["social.refused"]).format(label=provider.label)
+    return show("social/problem.html", status=400, error=FlowError(code, message),
+                provider=provider)
