@@ -32,3 +32,15 @@ worker: install
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache dist build
+
+## demo: the service on 127.0.0.1:5000 and the demo content site on 127.0.0.1:5001 (Ctrl+C stops both)
+# Both on 127.0.0.1: cookies are not port-isolated, so the site receives the service's
+# session cookie without AUTH_COOKIE_DOMAIN. Started with `&`, the service would ignore
+# Ctrl+C (a non-interactive shell does that to background jobs), hence the trap.
+.PHONY: demo
+demo: install
+	$(BIN)/auth-service db upgrade
+	@AUTH_TRUSTED_ORIGINS=http://127.0.0.1:5001 $(BIN)/auth-service run --host 127.0.0.1 --port 5000 & \
+	service=$$!; \
+	trap 'kill $$service 2>/dev/null; wait $$service 2>/dev/null' EXIT INT TERM; \
+	AUTH_SERVICE_URL=http://127.0.0.1:5000 $(BIN)/python examples/content_site/app.py --host 127.0.0.1 --port 5001

@@ -10,17 +10,36 @@ import sys
 
 import click
 from flask.cli import FlaskGroup
+from sqlalchemy.exc import OperationalError, ProgrammingError, SQLAlchemyError
 
 from auth_service import create_app
-from auth_service.cli import db, run, worker
+from auth_service.cli import audit, db, doctor, mail, run, stats, users, worker
 from auth_service.config import ConfigError
+from auth_service.errors import FlowError
 
 
 def _create_app():
     return create_app()
 
 
-cli = FlaskGroup(
+class AuthGroup(FlaskGroup):
+    """Turns a reader-facing error into Click's one-line "Error: …" and exit status 1."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except FlowError as exc:
+            raise click.ClickException(exc.message) from None
+        except (OperationalError, ProgrammingError) as exc:
+            if "no such table" in str(exc) or "does not exist" in str(exc):
+                raise click.ClickException(
+                    "the database is not migrated: run `auth-service db upgrade`") from None
+            raise click.ClickException(f"database error: {type(exc.orig).__name__}") from None
+        except SQLAlchemyError as exc:
+            raise click.ClickException(f"database error: {type(exc).__name__}") from None
+
+
+cli = AuthGroup(
     name="auth-service",
     create_app=_create_app,
     add_default_commands=False,
@@ -29,9 +48,9 @@ cli = FlaskGroup(
     set_debug_flag=False,
     help="Run and manage the auth_service sign-in service.",
 )
-cli.add_command(run.run)
-cli.add_command(db.db)
-cli.add_command(worker.worker)
+for command in (run.run, db.db, worker.worker, users.users, audit.audit, stats.stats,
+                mail.mail, doctor.doctor):
+    cli.add_command(command)
 
 
 def main() -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, redirect, url_for
+from flask import Blueprint, jsonify, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
@@ -20,8 +20,13 @@ def home() -> Response:
 
 @bp.get("/healthz")
 def healthz() -> Response:
-    """The process is up; says nothing about the database (that is /readyz)."""
-    return jsonify(status="ok")
+    """The process is up; says nothing about the database (that is /readyz).
+
+    X-Request-Scheme lets `auth-service doctor` see whether the proxy forwards https.
+    """
+    response = jsonify(status="ok")
+    response.headers["X-Request-Scheme"] = request.scheme
+    return response
 
 
 @bp.get("/readyz")

@@ -1,0 +1,220 @@
+"""``auth-service doctor``: check the configuration for the mistakes operators actually make.
+
+Each check prints OK, WARN or FAIL with what to do about it; any FAIL exits 1.
+Checks that reach out (SMTP, providers, the public URL) use short timeouts.
+"""
+
+from __future__ import annotations
+
+import smtplib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import click
+import requests
+from flask import current_app
+from flask.cli import with_appcontext
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from auth_service import migrate
+from auth_service.extensions import db
+from auth_service.providers import registry
+
+TIMEOUT = 5
+WEAK_SECRETS = {"dev", "secret", "changeme", "change-me", "development", "test", "password"}
+
+
+@dataclass(frozen=True)
+class Finding:
+    level: str  # OK, WARN or FAIL
+    check: str
+    message: str
+
+
+def _host(url: str) -> str:
+    return (urlsplit(url).hostname or "").lower()
+
+
+def _covers(domain: str, host: str) -> bool:
+    domain = domain.lstrip(".").lower()
+    return host == domain or host.endswith("." + domain)
+
+
+def check_cookie_domain(config: dict) -> Iterator[Finding]:
+    base_host = _host(config["BASE_URL"])
+    domain = config["COOKIE_DOMAIN"]
+    others = [o for o in config["TRUSTED_ORIGINS"] if _host(o) != base_host]
+    if domain:
+        if not _covers(domain, base_host):
+            yield Finding("FAIL", "cookie domain",
+                          f"AUTH_COOKIE_DOMAIN={domain} does not cover the service's own host "
+                          f"{base_host}: browsers will refuse the cookie. Use a parent domain "
+                          "of both.")
+            return
+        missing = [o for o in others if not _covers(domain, _host(o))]
+        if missing:
+            yield Finding("WARN", "cookie domain",
+                          f"AUTH_COOKIE_DOMAIN={domain} does not cover {', '.join(missing)}: "
+                          "those sites will not receive the session cookie.")
+        else:
+            yield Finding("OK", "cookie domain",
+                          f"{domain} covers {base_host} and every trusted origin.")
+    elif others:
+        yield Finding("WARN", "cookie domain",
+                      "AUTH_COOKIE_DOMAIN is unset, so the cookie is host-only and "
+                      f"{', '.join(others)} will not receive it (unless it's the same host). "
+                      "Set AUTH_COOKIE_DOMAIN to a parent domain, e.g. .example.com.")
+    else:
+        yield Finding("OK", "cookie domain", f"host-only cookie for {base_host}.")
+
+
+def check_transport(config: dict) -> Iterator[Finding]:
+    https = config["BASE_URL"].startswith("https://")
+    production = config["ENV"] == "production"
+    if https:
+        yield Finding("OK", "secure cookies", "AUTH_BASE_URL is https: cookies are Secure.")
+    elif production:
+        yield Finding("FAIL", "secure cookies",
+                      "AUTH_BASE_URL is plain http in production: cookies are not Secure and "
+                      "can be read on the network. Serve the service over https.")
+    else:
+        yield Finding("WARN", "secure cookies",
+                      "AUTH_BASE_URL is plain http: fine for development only.")
+    if https and production and not config["TRUSTED_PROXIES"]:
+        yield Finding("WARN", "proxy",
+                      "AUTH_TRUSTED_PROXIES is 0: behind a TLS-terminating proxy, set it to the "
+                      "number of proxies so client IPs and the scheme are read correctly.")
+    try:
+        seen = requests.get(config["BASE_URL"] + "/healthz", timeout=TIMEOUT)
+    except requests.RequestException:
+        yield Finding("WARN", "public URL",
+                      f"could not reach {config['BASE_URL']} from here to compare schemes.")
+        return
+    scheme = seen.headers.get("X-Request-Scheme")
+    expected = urlsplit(config["BASE_URL"]).scheme
+    if scheme and scheme != expected:
+        yield Finding("FAIL", "public URL",
+                      f"requests through {config['BASE_URL']} arrive as {scheme}: the proxy "
+                      "does not forward the scheme. Send X-Forwarded-Proto and set "
+                      "AUTH_TRUSTED_PROXIES.")
+    else:
+        yield Finding("OK", "public URL", f"{config['BASE_URL']} answers, scheme {expected}.")
+
+
+def check_mail(config: dict) -> Iterator[Finding]:
+    if config["MAIL_BACKEND"] == "console":
+        yield Finding("WARN" if config["ENV"] == "production" else "OK", "mail",
+                      "console mail: links are printed, nothing is sent.")
+        return
+    server = f"{config['MAIL_SERVER']}:{config['MAIL_PORT']}"
+    factory = smtplib.SMTP_SSL if config["MAIL_USE_SSL"] else smtplib.SMTP
+    try:
+        with factory(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=TIMEOUT) as smtp:
+            smtp.ehlo()
+            if config["MAIL_USE_TLS"]:
+                smtp.starttls()
+                smtp.ehlo()
+            if config["MAIL_USERNAME"] and config["MAIL_PASSWORD"]:
+                smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
+            code, answer = smtp.mail(config["MAIL_DEFAULT_SENDER"])
+            smtp.rset()
+    except (OSError, smtplib.SMTPException) as exc:
+        yield Finding("FAIL", "mail", f"SMTP {server} is not usable: {type(exc).__name__}: "
+                      f"{exc}. Check AUTH_MAIL_SERVER, _PORT, _USE_TLS/_SSL and credentials.")
+        return
+    if code != 250:
+        yield Finding("FAIL", "mail", f"SMTP {server} refused the sender "
+                      f"{config['MAIL_DEFAULT_SENDER']}: {code} {answer.decode(errors='replace')}."
+                      " Set AUTH_MAIL_DEFAULT_SENDER to an address the server may send from.")
+    else:
+        yield Finding("OK", "mail", f"SMTP {server} accepts {config['MAIL_DEFAULT_SENDER']}.")
+
+
+def check_providers(config: dict) -> Iterator[Finding]:
+    for provider in registry.all_providers():
+        settings = provider.settings
+        redirect_uri = f"{config['BASE_URL']}/login/{settings.name}/callback"
+        url = settings.discovery_url or settings.authorize_url or ""
+        try:
+            response = requests.get(url, timeout=TIMEOUT, allow_redirects=False)
+            reachable = response.status_code < 500
+            if settings.discovery_url:
+                reachable = response.ok and "authorization_endpoint" in response.json()
+        except (requests.RequestException, ValueError):
+            reachable = False
+        if reachable:
+            yield Finding("OK", f"provider {settings.name}",
+                          f"{url} answers. Register this redirect URI exactly: {redirect_uri}")
+        else:
+            yield Finding("FAIL", f"provider {settings.name}",
+                          f"{url} is not reachable or not a discovery document. Check its "
+                          f"URL. The redirect URI to register is {redirect_uri}")
+
+
+def check_database(config: dict) -> Iterator[Finding]:
+    try:
+        db.session.execute(text("SELECT 1"))
+        current, head = migrate.current_revision(), migrate.head_revision()
+    except SQLAlchemyError as exc:
+        yield Finding("FAIL", "database", f"cannot connect ({type(exc).__name__}). "
+                      "Check AUTH_DATABASE_URL.")
+        return
+    if current != head:
+        yield Finding("FAIL", "migrations", f"database at {current or 'base'}, code at {head}: "
+                      "run `auth-service db upgrade`.")
+    else:
+        yield Finding("OK", "migrations", f"database at head ({head}).")
+    if config["ENV"] == "production" and config["DATABASE_URL"].startswith("sqlite"):
+        yield Finding("WARN", "database",
+                      "SQLite in production: fine for one machine; use PostgreSQL to run "
+                      "several processes or hosts.")
+
+
+def check_secret(config: dict) -> Iterator[Finding]:
+    secret = config["SECRET_KEY"]
+    dev_file = Path(config["INSTANCE_PATH"]) / "secret_key"
+    is_dev_secret = dev_file.exists() and dev_file.read_text().strip() == secret
+    if config["ENV"] == "production":
+        if is_dev_secret or secret.lower() in WEAK_SECRETS or len(set(secret)) < 10:
+            yield Finding("FAIL", "secret key",
+                          "AUTH_SECRET_KEY is a development or guessable value. Generate one: "
+                          "openssl rand -hex 32")
+        else:
+            yield Finding("OK", "secret key", "set, and not a development default.")
+    else:
+        yield Finding("OK" if is_dev_secret else "WARN", "secret key",
+                      "development secret from the instance folder." if is_dev_secret else
+                      "set by AUTH_SECRET_KEY in development.")
+
+
+CHECKS: tuple[Callable[[dict], Iterator[Finding]], ...] = (
+    check_secret, check_database, check_cookie_domain, check_transport, check_mail,
+    check_providers,
+)
+
+
+def run_checks() -> list[Finding]:
+    config = dict(current_app.config)
+    return [finding for check in CHECKS for finding in check(config)]
+
+
+@click.command("doctor")
+@with_appcontext
+def doctor() -> None:
+    """Check the configuration: cookie domain, https, SMTP, providers, migrations, secret.
+
+    Prints OK, WARN or FAIL for each check with how to fix it; exits 1 on any FAIL.
+
+    Example: AUTH_ENV=production auth-service doctor
+    """
+    findings = run_checks()
+    colours = {"OK": "green", "WARN": "yellow", "FAIL": "red"}
+    for finding in findings:
+        label = click.style(f"{finding.level:<4}", fg=colours[finding.level], bold=True)
+        click.echo(f"{label} {finding.check}: {finding.message}")
+    failed = sum(f.level == "FAIL" for f in findings)
+    if failed:
+        raise click.ClickException(f"{failed} check{'s' if failed != 1 else ''} failed")

@@ -1,0 +1,219 @@
+"""What an administrator does to accounts: the CLI's logic, with the web's rules.
+
+Creating, confirming, resetting and disabling go through the same checks, audit
+log and outbox as the reader's own flows.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import delete, func, or_, select, update
+
+from auth_service import clock, links
+from auth_service.errors import FlowError
+from auth_service.extensions import db
+from auth_service.flows import recovery, sessions, verification
+from auth_service.flows.accounts import clean_display_name, find_by_email, normalize_email
+from auth_service.flows.audit import CLI, record
+from auth_service.mail.outbox import enqueue
+from auth_service.models import AuditEvent, Identity, OutboxMessage, Session, User
+from auth_service.security.passwords import check_policy, hash_password
+
+
+class UnknownAccount(FlowError):
+    def __init__(self, email: str) -> None:
+        super().__init__("admin.unknown_account", f"no account with the address {email}",
+                         status=404)
+
+
+def get_account(raw_email: str) -> User:
+    """The account with this address; raises InvalidInput or UnknownAccount."""
+    email = normalize_email(raw_email)
+    user = find_by_email(email)
+    if user is None:
+        raise UnknownAccount(email)
+    return user
+
+
+def create_account(raw_email: str, password: str | None, *, name: str | None = None,
+                   admin: bool = False, confirmed: bool = False) -> User:
+    """Create an account; commits. Unconfirmed accounts get the confirmation email.
+
+    Without a password the owner sets one through a reset link (sent here).
+    Raises InvalidInput (address, name, password policy) or FlowError ``admin.exists``.
+    """
+    email = normalize_email(raw_email)
+    if password is not None:
+        check_policy(password, email=email)
+    if find_by_email(email) is not None:
+        raise FlowError("admin.exists", f"{email} is already registered", status=409)
+    user = User(email=email, display_name=clean_display_name(name), is_admin=admin,
+                password_hash=hash_password(password) if password is not None else None,
+                email_confirmed_at=clock.now() if confirmed else None)
+    db.session.add(user)
+    db.session.flush()
+    if not confirmed:
+        verification.send_confirmation(user)
+    elif password is None:
+        recovery.send_reset(user)
+    record("registration.created", user=user, client=CLI, method="cli", admin=admin)
+    db.session.commit()
+    return user
+
+
+def set_disabled(user: User, disabled: bool) -> None:
+    """Disable (ending every session at once) or enable an account; commits."""
+    if disabled:
+        user.disabled_at = user.disabled_at or clock.now()
+        sessions.revoke_all(user, reason="disabled", client=CLI)
+    else:
+        user.disabled_at = None
+    record("account.disabled" if disabled else "account.enabled", user=user, client=CLI)
+    db.session.commit()
+
+
+def set_admin(user: User, admin: bool) -> None:
+    user.is_admin = admin
+    record("account.promoted" if admin else "account.demoted", user=user, client=CLI)
+    db.session.commit()
+
+
+def set_password(user: User, password: str) -> None:
+    """Set a new password (policy-checked), end every session, tell the owner; commits."""
+    check_policy(password, email=user.email)
+    now = clock.now()
+    user.password_hash = hash_password(password)
+    user.password_changed_at = now
+    sessions.revoke_all(user, reason="password_changed", client=CLI)
+    enqueue("recovery/password_changed", to=user.email, user=user, forgot_url=links.forgot(),
+            changed_at=now)
+    record("account.password_changed", user=user, client=CLI, by="admin")
+    db.session.commit()
+
+
+def confirm(user: User) -> None:
+    if user.email_confirmed_at is None:
+        user.email_confirmed_at = clock.now()
+        record("verification.confirmed", user=user, client=CLI, by="admin")
+        db.session.commit()
+
+
+def send_reset(user: User) -> None:
+    recovery.send_reset(user)
+    record("recovery.requested", user=user, client=CLI, account=True, by="admin")
+    db.session.commit()
+
+
+def revoke_sessions(user: User) -> int:
+    count = sessions.revoke_all(user, reason="admin", client=CLI)
+    db.session.commit()
+    return count
+
+
+def delete_account(user: User) -> None:
+    """Delete the account and its personal data; commits.
+
+    Sessions and identities go with it (foreign-key cascade); unsent mail to it is
+    dropped and sent mail's recipient blanked; the audit log keeps its events with
+    the account reference removed, plus one "account.deleted" event.
+    """
+    email, user_id = user.email, user.id
+    db.session.execute(delete(OutboxMessage).where(OutboxMessage.to_address == email,
+                                                   OutboxMessage.status != "sent"))
+    db.session.execute(update(OutboxMessage).where(OutboxMessage.to_address == email)
+                       .values(to_address="(deleted account)"))
+    db.session.execute(update(AuditEvent).where(AuditEvent.user_id == user_id)
+                       .values(user_id=None, ip=None, user_agent=None))
+    db.session.delete(user)
+    record("account.deleted", client=CLI, account_id=user_id)
+    db.session.commit()
+
+
+def search(*, query: str | None = None, disabled: bool = False, unconfirmed: bool = False,
+           admin: bool = False, limit: int = 50, offset: int = 0) -> list[User]:
+    """Accounts matching the filters, oldest first."""
+    statement = select(User).order_by(User.id).limit(limit).offset(offset)
+    if query:
+        like = f"%{query.lower()}%"
+        statement = statement.where(or_(func.lower(User.email).like(like),
+                                        func.lower(User.display_name).like(like)))
+    if disabled:
+        statement = statement.where(User.disabled_at.is_not(None))
+    if unconfirmed:
+        statement = statement.where(User.email_confirmed_at.is_(None))
+    if admin:
+        statement = statement.where(User.is_admin.is_(True))
+    return list(db.session.scalars(statement))
+
+
+def identities_of(user: User) -> list[Identity]:
+    return list(db.session.scalars(select(Identity).where(Identity.user_id == user.id)
+                                   .order_by(Identity.id)))
+
+
+def sessions_of(user: User, *, active_only: bool = True) -> list[Session]:
+    if active_only:
+        return sessions.active_for(user)
+    return list(db.session.scalars(select(Session).where(Session.user_id == user.id)
+                                   .order_by(Session.created_at)))
+
+
+def events_of(user: User, limit: int | None = None) -> list[AuditEvent]:
+    statement = (select(AuditEvent).where(AuditEvent.user_id == user.id)
+                 .order_by(AuditEvent.id.desc()))
+    if limit:
+        statement = statement.limit(limit)
+    return list(db.session.scalars(statement))
+
+
+def export(user: User) -> dict[str, Any]:
+    """Everything held about the account, for a data-access request (no secrets)."""
+    outbox = db.session.scalars(select(OutboxMessage).where(
+        OutboxMessage.to_address == user.email).order_by(OutboxMessage.id))
+    return {
+        "account": account_dict(user),
+        "identities": [identity_dict(i) for i in identities_of(user)],
+        "sessions": [session_dict(s) for s in sessions_of(user, active_only=False)],
+        "audit_events": [event_dict(e) for e in reversed(events_of(user))],
+        "emails": [{"id": m.id, "template": m.template, "subject": m.subject,
+                    "status": m.status, "created_at": _iso(m.created_at),
+                    "sent_at": _iso(m.sent_at)} for m in outbox],
+        "exported_at": _iso(clock.now()),
+    }
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def account_dict(user: User) -> dict[str, Any]:
+    return {
+        "id": user.id, "email": user.email, "name": user.display_name,
+        "avatar_url": user.avatar_url, "email_confirmed": user.email_confirmed,
+        "email_confirmed_at": _iso(user.email_confirmed_at), "roles": user.roles,
+        "disabled": user.disabled, "disabled_at": _iso(user.disabled_at),
+        "has_password": user.password_hash is not None,
+        "password_changed_at": _iso(user.password_changed_at),
+        "created_at": _iso(user.created_at), "last_login_at": _iso(user.last_login_at),
+    }
+
+
+def identity_dict(identity: Identity) -> dict[str, Any]:
+    return {"provider": identity.provider, "subject": identity.subject,
+            "email": identity.email, "email_verified": identity.email_verified,
+            "name": identity.name, "avatar_url": identity.avatar_url,
+            "created_at": _iso(identity.created_at), "last_used_at": _iso(identity.last_used_at)}
+
+
+def session_dict(session: Session) -> dict[str, Any]:
+    return {"id": session.id, "method": session.method, "ip": session.ip,
+            "user_agent": session.user_agent, "created_at": _iso(session.created_at),
+            "last_seen_at": _iso(session.last_seen_at), "expires_at": _iso(session.ends_at),
+            "revoked_at": _iso(session.revoked_at), "revoked_reason": session.revoked_reason}
+
+
+def event_dict(event: AuditEvent) -> dict[str, Any]:
+    return {"id": event.id, "at": _iso(event.created_at), "event": event.event,
+            "user_id": event.user_id, "ip": event.ip, "user_agent": event.user_agent,
+            "details": event.details}
