@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import free_port
-from tests.test_client import (
+from tests.live import (
     EMAIL,
     NAME,
     Browser,
