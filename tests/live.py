@@ -97,7 +97,8 @@ def live_service(folder: Path, *, port: int | None = None,
 
     The database is prepared in-process first (migrated, one confirmed reader
     with PASSWORD), which is faster than registering through the confirm email.
-    Rate limits are off: the tests sign in more often than a person would.
+    Rate limits are off: the tests sign in more often than a person would. Mail stays
+    in the outbox (no in-process worker) for a test to send with `auth-service worker`.
     """
     folder.mkdir(parents=True, exist_ok=True)
     port = port or free_port()
@@ -108,6 +109,7 @@ def live_service(folder: Path, *, port: int | None = None,
     environ.update({f"AUTH_{key}": str(value) for key, value in FAST_ARGON2.items()})
     environ.update(AUTH_INSTANCE_PATH=str(folder), AUTH_DATABASE_URL=database_url,
                    AUTH_SECRET_KEY=SECRET, AUTH_BASE_URL=base, AUTH_RATELIMIT_ENABLED="false",
+                   AUTH_MAIL_WORKER_INLINE="false",
                    AUTH_TRUSTED_ORIGINS=",".join(trusted_origins))
     log_path = folder / f"server-{port}.log"
     with log_path.open("a") as log:
