@@ -2,7 +2,8 @@
 
 The database is SQLite by default (a migrated template file copied per test).
 With AUTH_TEST_DATABASE_URL set (PostgreSQL in CI), the same suite runs there:
-migrated once, emptied after every test.
+migrated once, emptied after every test; with AUTH_TEST_REDIS_URL, rate limits
+are counted in Redis.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
+import redis
 from aiosmtpd.controller import Controller
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
@@ -36,6 +38,8 @@ from auth_service.security.passwords import hash_password
 FAST_ARGON2 = {"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 1024, "ARGON2_PARALLELISM": 1}
 PASSWORD = "correct horse battery staple"
 TEST_DATABASE_URL = os.environ.get("AUTH_TEST_DATABASE_URL")
+# With a Redis URL (CI), rate limits are counted in Redis, as in production.
+TEST_REDIS_URL = os.environ.get("AUTH_TEST_REDIS_URL")
 
 
 # --- SMTP ------------------------------------------------------------------
@@ -216,6 +220,11 @@ def app(request: pytest.FixtureRequest, database_url: str, mailbox: Mailbox, tmp
         "RATELIMIT_ENABLED": False,
         "SITE_NAME": "Red Africa Travel",
     }
+    if TEST_REDIS_URL:
+        # Each test starts with empty counters, as with in-process storage. (Flask-Limiter
+        # keeps the first app's key prefix for good, so a prefix per test would not do.)
+        redis.Redis.from_url(TEST_REDIS_URL).flushdb()
+        config.update(REDIS_URL=TEST_REDIS_URL)
     if request.node.get_closest_marker("real_hasher") is None:
         config.update(FAST_ARGON2)
     config.update(settings)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.exc import OperationalError
 
+from auth_service import create_app
 from auth_service.extensions import db
+from tests.conftest import TEST_REDIS_URL, Browser
 
 
 def test_healthz_and_readyz(client):
@@ -102,3 +104,18 @@ def test_readyz_reports_when_the_database_goes_away(app, client, monkeypatch):
     with app.app_context():
         monkeypatch.setattr(db.session, "execute", broken)
         assert client.get("/readyz").status_code == 503
+
+
+@pytest.mark.skipif(not TEST_REDIS_URL, reason="needs AUTH_TEST_REDIS_URL (set by .ci/run)")
+def test_rate_limits_are_shared_between_processes_through_redis(app, settings):
+    # Two app instances stand for two service processes behind a load balancer.
+    config = {k: app.config[k] for k in ("SECRET_KEY", "DATABASE_URL", "INSTANCE_PATH",
+                                          "BASE_URL")}
+    config.update(REDIS_URL=TEST_REDIS_URL, RATELIMIT_ENABLED=True)
+    first, second = create_app(config), create_app(config)
+    assert first.config["RATELIMIT_STORAGE_URI"] == TEST_REDIS_URL
+    for attempt in range(10):
+        assert Browser(first.test_client()).submit(
+            "/password/forgot", {"email": "x@example.com"}).status_code == 200, attempt
+    assert Browser(second.test_client()).submit(
+        "/password/forgot", {"email": "x@example.com"}).status_code == 429
