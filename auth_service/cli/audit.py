@@ -10,7 +10,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from auth_service import clock
-from auth_service.cli.output import json_line, table, when
+from auth_service.cli.output import details, json_line, table, when
 from auth_service.extensions import db
 from auth_service.flows import admin
 from auth_service.models import AuditEvent, User
@@ -57,4 +57,5 @@ def audit(email: str | None, event_type: str | None, since: str | None, limit: i
             json_line({**admin.event_dict(event), "email": address})
         return
     table(["WHEN", "EVENT", "ACCOUNT", "IP", "DETAILS"],
-          [[when(e.created_at), e.event, address, e.ip, e.details or ""] for e, address in rows])
+          [[when(e.created_at), e.event, address, e.ip, details(e.details)]
+           for e, address in rows])

@@ -16,6 +16,11 @@ def when(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M") if value is not None else "-"
 
 
+def details(values: dict[str, Any] | None) -> str:
+    """An audit event's details as ``key=value`` pairs, for a table cell."""
+    return " ".join(f"{key}={value}" for key, value in (values or {}).items())
+
+
 def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     """Print rows under headers, each column as wide as its widest cell."""
     cells = [[str(c) for c in headers]] + [["-" if c is None else str(c) for c in row]

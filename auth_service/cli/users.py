@@ -7,7 +7,7 @@ from collections.abc import Callable
 import click
 from flask.cli import with_appcontext
 
-from auth_service.cli.output import json_document, json_line, read_password, table, when
+from auth_service.cli.output import details, json_document, json_line, read_password, table, when
 from auth_service.flows import admin
 
 EMAIL = click.argument("email")
@@ -101,7 +101,7 @@ def show(email: str, as_json: bool) -> None:
           [[s.id, s.method, s.ip, when(s.last_seen_at), when(s.ends_at)] for s in active])
     click.echo("\nLatest events")
     table(["WHEN", "EVENT", "IP", "DETAILS"],
-          [[when(e.created_at), e.event, e.ip, e.details or ""] for e in events])
+          [[when(e.created_at), e.event, e.ip, details(e.details)] for e in events])
 
 
 def _simple(name: str, help_text: str, example: str) -> Callable[[Callable], click.Command]:
