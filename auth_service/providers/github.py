@@ -18,7 +18,10 @@ def register_kwargs(settings: ProviderSettings) -> dict[str, Any]:
         "authorize_url": settings.authorize_url,
         "access_token_url": settings.token_url,
         "api_base_url": settings.api_url,
-        "client_kwargs": {"scope": "read:user user:email"},
+        # GitHub documents client_id and client_secret as form parameters of the token
+        # request, not HTTP Basic (Authlib's default).
+        "client_kwargs": {"scope": "read:user user:email",
+                          "token_endpoint_auth_method": "client_secret_post"},
     }
 
 
