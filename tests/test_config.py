@@ -64,6 +64,8 @@ def test_environment_is_parsed(tmp_path):
     ({"AUTH_ENV": "production", "AUTH_SECRET_KEY": "s" * 40, "AUTH_MAIL_BACKEND": "console"},
      "AUTH_MAIL_BACKEND"),
     ({"AUTH_MAIL_USE_TLS": "true", "AUTH_MAIL_USE_SSL": "true"}, "AUTH_MAIL_USE_SSL"),
+    ({"AUTH_OIDC_PARTNER_CLIENT_ID": "x", "AUTH_OIDC_PARTNER_CLIENT_SECRET": "y"},
+     "AUTH_OIDC_PARTNER_DISCOVERY_URL"),
 ])
 def test_bad_configuration_names_the_variable(tmp_path, environ, variable):
     with pytest.raises(ConfigError) as error:

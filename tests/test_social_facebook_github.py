@@ -9,6 +9,7 @@ the real ones, only with AUTH_FACEBOOK_*_URL / AUTH_GITHUB_*_URL pointed here.
 
 from __future__ import annotations
 
+import re
 import socket
 import time
 from urllib.parse import parse_qs, urlsplit
@@ -143,8 +144,10 @@ class TestFacebook:
         facebook.add_user("10001", "Ann Ndlovu", email="Ann@Example.com")
         response = continue_with(browser, "facebook", "10001",
                                  return_to="https://trusted.example/tito")
-        assert response.status_code == 303
-        assert response.headers["Location"] == "https://trusted.example/tito"
+        # Not signed in until the address is confirmed: Facebook did not vouch for it.
+        assert response.status_code == 403
+        assert "Confirm your email address first" in browser.last_page
+        assert signed_in_email(browser) is None
 
         user = db_session.scalar(select(User))
         assert user.email == "ann@example.com"
@@ -157,14 +160,20 @@ class TestFacebook:
         assert (identity.provider, identity.subject, identity.user_id) == (
             "facebook", "10001", user.id)
         assert identity.email_verified is False
-        assert db_session.scalar(select(Session.method)) == "facebook"
+        assert count(db_session, Session) == 0
 
-        me = browser.get("/api/session").json["user"]
-        assert (me["email"], me["email_verified"]) == ("ann@example.com", False)
-        assert me["avatar_url"] == "https://scontent.fbcdn.example/10001-large.jpg"
         deliver()
         assert mailbox.subjects("ann@example.com") == [
             "Confirm your email address for Red Africa Travel"]
+        browser.submit(local_path(mailbox.link("ann@example.com", "/confirm/")), {})
+        response = continue_with(browser, "facebook", "10001",
+                                 return_to="https://trusted.example/tito")
+        assert response.status_code == 303
+        assert response.headers["Location"] == "https://trusted.example/tito"
+        assert db_session.scalar(select(Session.method)) == "facebook"
+        me = browser.get("/api/session").json["user"]
+        assert (me["email"], me["email_verified"]) == ("ann@example.com", True)
+        assert me["avatar_url"] == "https://scontent.fbcdn.example/10001-large.jpg"
 
         # What went over the wire: the code with its PKCE verifier, then the Graph call.
         exchange = facebook.token_requests[-1]["params"]
@@ -253,7 +262,8 @@ class TestFacebook:
             browser.submit("/login/facebook/email", {"email": "victim@example.com"})
         else:
             facebook.add_user("10010", "Mallory", email="victim@example.com")
-            assert continue_with(browser, "facebook", "10010").status_code == 303
+            # The squatter is not even let in before the address is confirmed.
+            assert continue_with(browser, "facebook", "10010").status_code == 403
         # The address's owner never registered; they use "Reset your password" and set one.
         owner = type(browser)(app.test_client())
         owner.submit("/password/forgot", {"email": "victim@example.com"})
@@ -322,6 +332,7 @@ class TestFacebook:
         assert signed_in_email(browser) is None
         assert count(db_session, User) == 0
 
+    @pytest.mark.settings(FACEBOOK_TRUST_EMAIL="true")
     def test_replayed_callback_is_refused(self, browser, facebook, db_session):
         facebook.add_user("10008", "Fay", email="fay@example.com")
         callback = local_path(approve(start(browser, "facebook"), "10008"))
@@ -614,3 +625,17 @@ class TestFakesAreStrict:
         me = requests.get(f"{facebook.base}/v19.0/me", params={"fields": "id,name,email"},
                           headers={"Authorization": f"Bearer {token}"}, timeout=5).json()
         assert me == {"id": "7002", "name": "Phone Only"}
+
+
+def test_the_confirmation_page_names_the_provider_account_behind_it(browser, app, facebook,
+                                                                    deliver, mailbox):
+    # Someone's Facebook account typed another person's address; that person gets the link.
+    facebook.add_user("10020", "Mallory Squatter")
+    continue_with(browser, "facebook", "10020")
+    browser.submit("/login/facebook/email", {"email": "victim@example.com"})
+    deliver()
+    victim = type(browser)(app.test_client())
+    victim.get(local_path(mailbox.link("victim@example.com", "/confirm/")))
+    text = " ".join(re.sub(r"<[^>]+>", "", victim.last_page).split())
+    assert "This account signs in with Facebook (Mallory Squatter)." in text
+    assert "If that isn't you, don't confirm" in victim.last_page

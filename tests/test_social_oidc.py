@@ -113,10 +113,15 @@ def test_returning_reader_signs_in_to_the_same_account(app, browser, provider, d
 def test_unverified_email_creates_an_unconfirmed_account_and_sends_a_link(
         browser, provider, db_session, deliver, mailbox):
     provider.set_user("sub-cy", email="cy@example.com", email_verified=False)
-    assert continue_with(browser, "sub-cy").status_code == 303
+    refused = continue_with(browser, "sub-cy")
+    assert refused.status_code == 403  # nobody signs in before the address is confirmed
+    assert "/confirm/resend" in browser.last_page
     assert db_session.scalar(select(User.email_confirmed_at)) is None
     deliver()
     assert mailbox.subjects("cy@example.com")[0].startswith("Confirm your email address")
+    browser.submit(local_path(mailbox.link("cy@example.com", "/confirm/")), {})
+    assert continue_with(browser, "sub-cy").status_code == 303
+    assert browser.get("/api/session").json["user"]["email_verified"] is True
 
 
 def test_verified_email_attaches_to_a_confirmed_account(browser, provider, make_user,

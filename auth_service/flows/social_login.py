@@ -3,11 +3,14 @@
 Identities are found by (provider, subject), never by email. An address from a
 provider attaches to an existing account only when the provider verified it
 AND the account's own address is confirmed; otherwise the reader must sign in
-to that account and link from /account (pre-account-hijacking defence).
+to that account and link from /account (pre-account-hijacking defence). An
+account whose address nobody has proved yet cannot be signed in to, by any
+method, while AUTH_REQUIRE_CONFIRMED_EMAIL is on.
 """
 
 from __future__ import annotations
 
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -153,11 +156,21 @@ def _refresh(identity: Identity, profile: Profile) -> None:
 
 
 def _signed_in(user: User, profile: Profile, client: Client | None) -> User:
+    """Sign-in's last checks, the same as for a password; commits either way."""
     if user.disabled:
         record("login.failed", user=user, client=client, reason="disabled",
                method=profile.provider)
         db.session.commit()
         raise FlowError("login.disabled", "This account has been disabled.", status=403)
+    if current_app.config["REQUIRE_CONFIRMED_EMAIL"] and not user.email_confirmed:
+        # The provider did not vouch for this address: until its owner follows the
+        # emailed link, nobody signs in to an account that carries it.
+        record("login.failed", user=user, client=client, reason="unconfirmed",
+               method=profile.provider)
+        db.session.commit()
+        raise FlowError("login.unconfirmed",
+                        "Confirm your email address first: follow the link we emailed you, "
+                        "then continue again.", status=403)
     user.last_login_at = clock.now()
     record("login.succeeded", user=user, client=client, method=profile.provider)
     db.session.commit()

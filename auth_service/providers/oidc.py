@@ -44,7 +44,8 @@ def profile(client: Any, token: dict[str, Any], settings: ProviderSettings) -> P
 
 def https_url(value: object) -> str | None:
     """A provider's picture URL if it is a plain web URL we can show."""
-    if isinstance(value, str) and value.startswith(("https://", "http://")) and len(value) <= 1000:
+    # https only: the pages' Content-Security-Policy shows no other images.
+    if isinstance(value, str) and value.startswith("https://") and len(value) <= 1000:
         return value
     return None
 

@@ -24,6 +24,7 @@ GITHUB_TOKEN_URL = "https://github.com/login/oauth/access_token"  # noqa: S105 -
 GITHUB_API = "https://api.github.com/"
 BUILT_IN = ("google", "facebook", "github")
 _OIDC_NAME = re.compile(r"^AUTH_OIDC_([A-Z0-9]+(?:_[A-Z0-9]+)*?)_DISCOVERY_URL$")
+_OIDC_CLIENT_ID = re.compile(r"^AUTH_OIDC_([A-Z0-9]+(?:_[A-Z0-9]+)*?)_CLIENT_ID$")
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,10 @@ def read_providers(environ: Mapping[str, str]) -> tuple[ProviderSettings, ...]:
             token_url=_url(environ, "AUTH_GITHUB_TOKEN_URL", GITHUB_TOKEN_URL),
             api_url=_url(environ, "AUTH_GITHUB_API_URL", GITHUB_API)))
     for variable in sorted(environ):
+        orphan = _OIDC_CLIENT_ID.match(variable)
+        if orphan and not (environ.get(f"AUTH_OIDC_{orphan.group(1)}_DISCOVERY_URL") or "").strip():
+            raise ConfigError(f"AUTH_OIDC_{orphan.group(1)}_DISCOVERY_URL",
+                              f"required when {variable} is set")
         match = _OIDC_NAME.match(variable)
         if not match or not (environ.get(variable) or "").strip():
             continue

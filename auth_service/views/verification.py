@@ -10,7 +10,9 @@ from flask import Blueprint, request
 from werkzeug.wrappers import Response
 
 from auth_service.errors import InvalidInput, TokenError
+from auth_service.flows import account as account_flow
 from auth_service.flows import verification
+from auth_service.providers import registry
 from auth_service.views import limits
 from auth_service.views.common import attach, client, show, trusted_return_to
 from auth_service.views.forms import ButtonForm, EmailForm
@@ -30,7 +32,11 @@ def confirm(token: str) -> Response | tuple[str, int]:
         user, _ = verification.check(token)
     except TokenError as exc:
         return _token_problem(exc)
-    return show("verification/confirm.html", form, user=user)
+    # Say which provider accounts come with it: someone who never asked for this
+    # account should see it is not theirs before confirming it.
+    linked = [(registry.get(i.provider), i) for i in account_flow.identities(user)]
+    return show("verification/confirm.html", form, user=user,
+                linked=[(p.label if p else i.provider, i.name) for p, i in linked])
 
 
 @bp.route("/confirm/resend", methods=["GET", "POST"])
