@@ -45,6 +45,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_COOKIE = "auth_session"
 EXTENSION_KEY = "auth_session"
+PUBLIC_URL_KEY = "auth_service.client.public_url"
 WSGI_KEY = "auth_service.reader"
 # RFC 6265 cookie-octets: anything else cannot be a token the service issued, and
 # would let a crafted cookie smuggle a second cookie or a header into our request.
@@ -292,6 +293,10 @@ class AuthSession:
     ``AUTH_SERVICE_TIMEOUT``   seconds before the service counts as down (default 2)
     ``AUTH_SERVICE_COOKIE``    the session cookie's name (default ``auth_session``)
     ``AUTH_SERVICE_CACHE_SIZE`` most answers kept at once (default 10000)
+    ``AUTH_SERVICE_PUBLIC_URL`` the service's URL as browsers reach it, for the
+                               sign-in and sign-out links (default: AUTH_SERVICE_URL;
+                               differs when the site reaches the service on an
+                               internal address, as in docker-compose.yml)
 
     Templates get ``login_url()`` and ``logout_url()``, which send the reader back
     to the current page. The reader is looked up before every request (static
@@ -336,6 +341,8 @@ class AuthSession:
         except ValueError as exc:
             raise RuntimeError(f"AuthSession: bad AUTH_SERVICE_* setting: {exc}") from None
         app.extensions[EXTENSION_KEY] = client
+        app.extensions[PUBLIC_URL_KEY] = str(
+            app.config.get("AUTH_SERVICE_PUBLIC_URL") or base_url).rstrip("/")
         app.before_request(_load_reader)
         app.jinja_env.globals.update(login_url=self.login_url, logout_url=self.logout_url)
 
@@ -344,13 +351,18 @@ class AuthSession:
         """The current app's SessionClient."""
         return current_app.extensions[EXTENSION_KEY]
 
+    @staticmethod
+    def public_url() -> str:
+        """The service's URL for links a browser follows."""
+        return current_app.extensions[PUBLIC_URL_KEY]
+
     def login_url(self, return_to: str | None = None) -> str:
         """The service's sign-in page, coming back to ``return_to`` (default: this page)."""
-        return login_url(self.client().base_url, return_to or request.url)
+        return login_url(self.public_url(), return_to or request.url)
 
     def logout_url(self, return_to: str | None = None) -> str:
         """The service's sign-out page, coming back to ``return_to`` (default: this page)."""
-        return logout_url(self.client().base_url, return_to or request.url)
+        return logout_url(self.public_url(), return_to or request.url)
 
 
 def _load_reader() -> None:
@@ -371,8 +383,7 @@ def reader_required(view: View) -> View:
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         if g.get("reader") is None:
-            client: SessionClient = AuthSession.client()
-            return redirect(login_url(client.base_url, request.url))
+            return redirect(login_url(AuthSession.public_url(), request.url))
         return view(*args, **kwargs)
 
     return wrapper  # type: ignore[return-value]

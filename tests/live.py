@@ -1,7 +1,8 @@
 """A live `auth-service run` process on 127.0.0.1 and a urllib browser to use it over HTTP.
 
 Shared by the tests that need a real server rather than Flask's test client:
-the content-site client, the demo site journey, the CLI run as a subprocess.
+the content-site client, the demo site journey, the CLI run as a subprocess,
+the dev server as `make run` gives it, nginx in front of the service.
 """
 
 from __future__ import annotations
@@ -55,6 +56,16 @@ class LiveService:
         """How many GET /api/session the server has answered (werkzeug logs each one)."""
         return self.log().count("GET /api/session HTTP/1.1")
 
+    def printed_link(self, path: str, seen: int = 0) -> str:
+        """The ``seen``-th link to ``path`` printed to the log by console mail (``print_mail``)."""
+        pattern = re.compile(re.escape(self.base + path) + r"\S+")
+        try:
+            wait_until(lambda: len(pattern.findall(self.log())) > seen,
+                       what=f"a {path} link printed")
+        except AssertionError:
+            raise AssertionError(f"no {path} link printed:\n{self.log()}") from None
+        return pattern.findall(self.log())[seen]
+
 
 def wait_until(condition: Callable[[], bool], seconds: float = 10.0, what: str = "") -> None:
     deadline = time.monotonic() + seconds
@@ -70,6 +81,16 @@ def responds(url: str) -> bool:
     except OSError:
         return False
     return True
+
+
+def stop(process: subprocess.Popen) -> None:
+    """Terminate ``process`` and wait for it; kill it if it does not go within 10 s."""
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
 
 
 def _prepare_database(folder: Path, database_url: str) -> dict[str, int]:
@@ -92,25 +113,44 @@ def _prepare_database(folder: Path, database_url: str) -> dict[str, int]:
 
 @contextmanager
 def live_service(folder: Path, *, port: int | None = None,
-                 trusted_origins: tuple[str, ...] = ()) -> Iterator[LiveService]:
-    """Run `auth-service run` on 127.0.0.1 with a SQLite database in ``folder``.
+                 trusted_origins: tuple[str, ...] = (), database_url: str | None = None,
+                 rate_limits: bool = False, print_mail: bool = False,
+                 fresh: bool = False) -> Iterator[LiveService]:
+    """Run `auth-service run` on 127.0.0.1 with its instance folder ``folder``.
 
-    The database is prepared in-process first (migrated, one confirmed reader
-    with PASSWORD), which is faster than registering through the confirm email.
-    Rate limits are off: the tests sign in more often than a person would. Mail stays
-    in the outbox (no in-process worker) for a test to send with `auth-service worker`.
+    By default the database is SQLite in ``folder`` (or ``database_url``), prepared
+    in-process first (migrated, one confirmed admin reader EMAIL with PASSWORD), which
+    is faster than registering through the confirm email; the secret key is SECRET.
+    Rate limits are off unless ``rate_limits``: the tests sign in more often than a
+    person would. Mail stays in the outbox (no in-process worker) for a test to send
+    with `auth-service worker`; with ``print_mail`` it is left at the development
+    default instead: console mail sent from the server process, so the links are
+    printed to the log (``LiveService.printed_link``).
+
+    ``fresh`` starts it as `make run` does on a new checkout: no secret key (the
+    development one is generated in ``folder``), the SQLite database in ``folder``
+    migrated by `auth-service db upgrade`, no account yet.
     """
     folder.mkdir(parents=True, exist_ok=True)
     port = port or free_port()
     base = f"http://127.0.0.1:{port}"
-    database_url = f"sqlite:///{folder / 'auth.db'}"
-    users = _prepare_database(folder, database_url)
     environ = {key: value for key, value in os.environ.items() if not key.startswith("AUTH_")}
     environ.update({f"AUTH_{key}": str(value) for key, value in FAST_ARGON2.items()})
-    environ.update(AUTH_INSTANCE_PATH=str(folder), AUTH_DATABASE_URL=database_url,
-                   AUTH_SECRET_KEY=SECRET, AUTH_BASE_URL=base, AUTH_RATELIMIT_ENABLED="false",
-                   AUTH_MAIL_WORKER_INLINE="false",
+    environ.update(AUTH_INSTANCE_PATH=str(folder), AUTH_BASE_URL=base,
                    AUTH_TRUSTED_ORIGINS=",".join(trusted_origins))
+    if not rate_limits:
+        environ.update(AUTH_RATELIMIT_ENABLED="false")
+    if not print_mail:
+        environ.update(AUTH_MAIL_WORKER_INLINE="false")
+    if fresh:
+        assert database_url is None, "a fresh install has its database in the instance folder"
+        subprocess.run([CLI, "db", "upgrade"], env=environ, check=True, timeout=60,
+                       capture_output=True)
+        users: dict[str, int] = {}
+    else:
+        database_url = database_url or f"sqlite:///{folder / 'auth.db'}"
+        users = _prepare_database(folder, database_url)
+        environ.update(AUTH_DATABASE_URL=database_url, AUTH_SECRET_KEY=SECRET)
     log_path = folder / f"server-{port}.log"
     with log_path.open("a") as log:
         process = subprocess.Popen([CLI, "run", "--port", str(port)], env=environ, stdout=log,
@@ -121,8 +161,7 @@ def live_service(folder: Path, *, port: int | None = None,
         assert process.poll() is None, f"the service exited:\n{log_path.read_text()}"
         yield LiveService(base=base, port=port, log_path=log_path, users=users)
     finally:
-        process.terminate()
-        process.wait(timeout=10)
+        stop(process)
 
 
 # --- a browser ----------------------------------------------------------------------------

@@ -31,6 +31,7 @@ from auth_service.client import (
     cookie_value,
     login_url,
     logout_url,
+    reader_required,
 )
 from tests.conftest import free_port
 from tests.live import (
@@ -418,3 +419,25 @@ def test_cookie_value_takes_the_first_matching_cookie():
     assert cookie_value("a=1; auth_session=t1; auth_session=t2", "auth_session") == "t1"
     assert cookie_value("xauth_session=t1", "auth_session") is None
     assert cookie_value("", "auth_session") is None
+
+
+def test_links_use_the_public_url_when_the_site_reaches_the_service_internally():
+    site = Flask(__name__)
+    site.config.update(AUTH_SERVICE_URL="http://auth:8000",
+                       AUTH_SERVICE_PUBLIC_URL="https://login.example.com/")
+    extension = AuthSession(site)
+
+    @site.get("/members")
+    @reader_required
+    def members() -> str:
+        return "secret"
+
+    with site.test_request_context("https://www.example.com/story"):
+        assert extension.login_url() == (
+            "https://login.example.com/login?return_to=https%3A%2F%2Fwww.example.com%2Fstory")
+        assert extension.logout_url().startswith("https://login.example.com/logout?")
+    with site.app_context():  # the checks still go to the internal address
+
+        assert AuthSession.client().base_url == "http://auth:8000"
+    response = site.test_client().get("/members", base_url="https://www.example.com")
+    assert response.headers["Location"].startswith("https://login.example.com/login?return_to=")

@@ -29,8 +29,8 @@ from werkzeug.wrappers import Response
 from auth_service.client import AuthSession, Reader, reader_required
 
 HERE = Path(__file__).resolve().parent
-ENVIRONMENT_KEYS = ("AUTH_SERVICE_URL", "AUTH_SERVICE_CACHE_TTL", "AUTH_SERVICE_TIMEOUT",
-                    "AUTH_SERVICE_COOKIE")
+ENVIRONMENT_KEYS = ("AUTH_SERVICE_URL", "AUTH_SERVICE_PUBLIC_URL", "AUTH_SERVICE_CACHE_TTL",
+                    "AUTH_SERVICE_TIMEOUT", "AUTH_SERVICE_COOKIE")
 SITE_NAME = "Red Africa Travel"
 
 

@@ -12,18 +12,12 @@ Without nginx the tests skip locally, but fail under CI (``CI`` set), where
 from __future__ import annotations
 
 import http.client
-import http.cookiejar
 import json
 import os
-import re
 import socket
 import subprocess
-import sys
 import threading
-import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -32,14 +26,11 @@ from urllib.parse import quote, unquote
 
 import pytest
 
-from tests.conftest import FAST_ARGON2, PASSWORD, free_port
+from tests.conftest import free_port
+from tests.live import EMAIL, NAME, Browser, LiveService, live_service, stop, wait_until
 
 NGINX = Path("/usr/sbin/nginx")
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "proxies" / "nginx.conf"
-CLI = str(Path(sys.executable).with_name("auth-service"))
-CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
-EMAIL = "member@example.com"
-NAME = "Zoë Member"
 
 
 def nginx_binary() -> Path:
@@ -112,45 +103,13 @@ def call(port: int, path: str, *, method: str = "GET", headers: dict | None = No
         connection.close()
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
-        return None
-
-
-class Browser:
-    """A cookie-keeping client of the service itself, for signing in and out."""
-
-    def __init__(self, base: str) -> None:
-        self.base = base
-        self.jar = http.cookiejar.CookieJar()
-        self.opener = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(self.jar), _NoRedirect())
-
-    def request(self, path: str, data: dict | None = None) -> tuple[int, str, dict]:
-        body = urllib.parse.urlencode(data).encode() if data is not None else None
-        try:
-            with self.opener.open(self.base + path, data=body, timeout=10) as response:
-                return response.status, response.read().decode(), dict(response.headers)
-        except urllib.error.HTTPError as error:
-            return error.code, error.read().decode(), dict(error.headers)
-
-    def submit(self, path: str, data: dict) -> tuple[int, str, dict]:
-        status, page, _ = self.request(path)
-        token = CSRF.search(page)
-        assert token, f"no CSRF token on {path} ({status})"
-        return self.request(path, {"csrf_token": token.group(1), **data})
-
-    def cookie(self, name: str) -> str | None:
-        return next((c.value for c in self.jar if c.name == name), None)
-
-
 # --- the stack: service, content site, nginx -------------------------------------------------
 
 
 @dataclass
 class Stack:
     nginx: int  # port
-    service: str  # base URL
+    service: LiveService
     site: ThreadingHTTPServer
     user_id: int
 
@@ -160,41 +119,21 @@ class Stack:
 
     def sign_in(self, return_to: str) -> tuple[Browser, str]:
         """Sign in on the service like a browser; returns it and its auth_session token."""
-        browser = Browser(self.service)
-        query = urllib.parse.urlencode({"return_to": return_to})
-        status, page, headers = browser.submit(
-            f"/login?{query}", {"email": EMAIL, "password": PASSWORD, "return_to": return_to})
-        assert status == 303, page
-        assert headers["Location"] == return_to  # the site's origin is trusted
+        browser = Browser()
+        page = browser.sign_in(self.service, EMAIL, return_to=return_to)  # asserts the 303
+        assert page.location == return_to  # the site's origin is trusted
         token = browser.cookie("auth_session")
         assert token
         return browser, token
 
 
-def wait_until_listening(port: int, process: subprocess.Popen, what: str, log: Path) -> None:
-    """Wait (10 s at most) until ``port`` accepts connections; fail with the process's log."""
-
-    def printed() -> str:
-        return log.read_text() if log.exists() else "(no log)"
-
-    for _ in range(100):
-        if process.poll() is not None:
-            raise AssertionError(f"{what} exited ({process.returncode}):\n{printed()}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise AssertionError(f"{what} did not start listening on {port}:\n{printed()}")
-
-
-def stop(process: subprocess.Popen) -> None:
-    process.terminate()
+def listening(port: int) -> bool:
+    """Whether 127.0.0.1:port accepts connections (nginx: a request would reach the site)."""
     try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=10)
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+    except OSError:
+        return False
+    return True
 
 
 def render(example: str, *, listen: int, service: int, site: int, prefix: Path) -> str:
@@ -219,10 +158,10 @@ def render(example: str, *, listen: int, service: int, site: int, prefix: Path) 
 
 
 @pytest.fixture
-def stack(tmp_path: Path, database_url: str, make_user) -> Iterator[Stack]:
+def stack(tmp_path: Path, database_url: str) -> Iterator[Stack]:
     binary = nginx_binary()
-    user_id = make_user(EMAIL, name=NAME, confirmed=True)
-    nginx_port, service_port = free_port(), free_port()
+    nginx_port = free_port()
+    origin = f"http://127.0.0.1:{nginx_port}"
 
     site = ThreadingHTTPServer(("127.0.0.1", 0), _Echo)
     site.hits = 0  # type: ignore[attr-defined]
@@ -233,35 +172,28 @@ def stack(tmp_path: Path, database_url: str, make_user) -> Iterator[Stack]:
     config = prefix / "nginx.conf"
     error_log = prefix / "error.log"
 
-    environ = {key: value for key, value in os.environ.items() if not key.startswith("AUTH_")}
-    environ.update({f"AUTH_{k}": str(v) for k, v in FAST_ARGON2.items()})
-    environ.update(AUTH_INSTANCE_PATH=str(tmp_path / "instance"),
-                   AUTH_DATABASE_URL=database_url,
-                   AUTH_BASE_URL=f"http://127.0.0.1:{service_port}",
-                   AUTH_TRUSTED_ORIGINS=f"http://127.0.0.1:{nginx_port}")
-    service_log = tmp_path / "service.log"
-    service = nginx = None
     try:
-        config.write_text(render(EXAMPLE.read_text(), listen=nginx_port, service=service_port,
-                                 site=site.server_address[1], prefix=prefix))
-        with service_log.open("w") as out:
-            service = subprocess.Popen([CLI, "run", "--port", str(service_port)], env=environ,
-                                       stdout=out, stderr=subprocess.STDOUT)
-        wait_until_listening(service_port, service, "auth-service run", service_log)
-
-        checked = subprocess.run([binary, "-t", "-p", str(prefix), "-e", str(error_log),
-                                  "-c", str(config)], capture_output=True, text=True, timeout=30)
-        assert checked.returncode == 0, checked.stderr
-        nginx = subprocess.Popen([binary, "-p", str(prefix), "-e", str(error_log),
-                                  "-c", str(config), "-g", "daemon off;"],
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_until_listening(nginx_port, nginx, "nginx", error_log)
-        yield Stack(nginx=nginx_port, service=f"http://127.0.0.1:{service_port}", site=site,
-                    user_id=user_id)
+        with live_service(tmp_path / "instance", database_url=database_url, rate_limits=True,
+                          trusted_origins=(origin,)) as service:
+            config.write_text(render(EXAMPLE.read_text(), listen=nginx_port, service=service.port,
+                                     site=site.server_address[1], prefix=prefix))
+            checked = subprocess.run([binary, "-t", "-p", str(prefix), "-e", str(error_log),
+                                      "-c", str(config)], capture_output=True, text=True,
+                                     timeout=30)
+            assert checked.returncode == 0, checked.stderr
+            nginx = subprocess.Popen([binary, "-p", str(prefix), "-e", str(error_log),
+                                      "-c", str(config), "-g", "daemon off;"],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            try:
+                wait_until(lambda: nginx.poll() is not None or listening(nginx_port),
+                           what="nginx to listen")
+                assert nginx.poll() is None, f"nginx exited ({nginx.returncode}):\n" + (
+                    error_log.read_text() if error_log.exists() else "(no log)")
+                yield Stack(nginx=nginx_port, service=service, site=site,
+                            user_id=service.users[EMAIL])
+            finally:
+                stop(nginx)
     finally:
-        for process in (nginx, service):
-            if process is not None:
-                stop(process)
         site.shutdown()
         site.server_close()
 
@@ -270,7 +202,7 @@ def stack(tmp_path: Path, database_url: str, make_user) -> Iterator[Stack]:
 
 
 def login_redirect(stack: Stack, return_to: str) -> str:
-    return f"{stack.service}/login?return_to={return_to}"
+    return f"{stack.service.base}/login?return_to={return_to}"
 
 
 def test_anonymous_reader_is_sent_to_sign_in_and_back(stack):
@@ -351,8 +283,8 @@ def test_a_revoked_session_is_refused_on_the_next_request(stack):
     cookie = {"Cookie": f"auth_session={token}"}
     assert call(stack.nginx, "/members/", headers=cookie).status == 200
 
-    status, _, _ = browser.submit("/logout", {})
-    assert status == 303
+    page = browser.submit(stack.service.base + "/logout", {})
+    assert page.status == 303
 
     answer = call(stack.nginx, "/members/", headers=cookie)
     assert answer.status == 302
