@@ -9,6 +9,7 @@ from werkzeug.serving import run_simple
 
 from auth_service import migrate
 from auth_service.mail import worker
+from auth_service.security.redact import RedactingRequestHandler
 
 
 @click.command("run")
@@ -34,4 +35,5 @@ def run(host: str, port: int, no_worker: bool) -> None:
         click.echo(f"Mail: {app.config['MAIL_BACKEND']}, sent from this process.")
     click.echo(f"Serving {app.config['SITE_NAME']} on http://{host}:{port}/ (Ctrl+C to stop)")
     # Flask's app.run() refuses to start inside its own CLI; werkzeug's server is what it wraps.
-    run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)
+    run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False,
+               request_handler=RedactingRequestHandler)

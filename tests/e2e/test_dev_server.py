@@ -54,3 +54,10 @@ def test_newcomer_journey_on_the_dev_server(dev_server):
                                            "password": "a new walk along the Danube"})
     assert page.status == 303
     assert password not in dev_server.log()
+    # The access log lines of the link pages hold no token (the printed emails do, by design).
+    requests_logged = [line for line in dev_server.log().splitlines()
+                       if '"GET /confirm/' in line or '"POST /password/reset/' in line]
+    assert len(requests_logged) >= 2
+    for line in requests_logged:
+        assert "[redacted]" in line, line
+        assert path.rsplit("/", 1)[1] not in line and reset.rsplit("/", 1)[1] not in line
