@@ -44,3 +44,12 @@ demo: install
 	service=$$!; \
 	trap 'kill $$service 2>/dev/null; wait $$service 2>/dev/null' EXIT INT TERM; \
 	AUTH_SERVICE_URL=http://127.0.0.1:5000 $(BIN)/python examples/content_site/app.py --host 127.0.0.1 --port 5001
+
+## bench: /api/session under the production gunicorn settings, next to a bare Flask app (wrk); writes docs/benchmarks.md
+.PHONY: bench
+bench: install
+	@command -v wrk >/dev/null 2>&1 || { \
+	  echo "bench: installing wrk (Debian package)"; \
+	  sudo=$$([ "$$(id -u)" -eq 0 ] || echo sudo); \
+	  $$sudo apt-get install -y wrk || { $$sudo apt-get update && $$sudo apt-get install -y wrk; }; }
+	$(BIN)/python bench/run.py

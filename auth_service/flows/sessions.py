@@ -4,17 +4,26 @@ The token (256 random bits) is given to the browser once; only its SHA-256 is
 stored, so a copy of the database signs nobody in. A session ends when it is
 revoked, idle for SESSION_IDLE_TIMEOUT, older than SESSION_MAX_AGE, or when its
 account is disabled — checked on every request, so revocation is immediate.
+
+Two readers share those rules: :func:`lookup` loads the ORM objects the pages
+work with, :func:`check` reads only the columns ``GET /api/session`` reports, on
+the hot path where the ORM's per-object bookkeeping would be most of the cost.
 """
 
 from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import Connection, Engine, Row, Update, bindparam, event, select, update
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.pool import SingletonThreadPool, StaticPool
 
 from auth_service import clock
 from auth_service.extensions import db
@@ -72,9 +81,23 @@ def start(user: User, *, method: str, client: Client | None = None) -> Started:
     return Started(session=session, token=token)
 
 
+@dataclass(frozen=True)
+class Check:
+    """A live session as ``GET /api/session`` reports it: plain values, no ORM objects."""
+
+    session_id: str
+    ends_at: datetime
+    user_id: int
+    email: str
+    email_verified: bool
+    name: str
+    avatar_url: str | None
+    roles: list[str]
+
+
 def lookup(token: str | None) -> Active | None:
     """The live session a token belongs to, or None; refreshes last_seen once a minute."""
-    if not token or len(token) > MAX_TOKEN_LENGTH:
+    if not _plausible(token):
         return None
     row = db.session.execute(
         select(Session, User)
@@ -85,22 +108,152 @@ def lookup(token: str | None) -> Active | None:
         return None
     session, user = row
     now = clock.now()
-    if (session.revoked_at is not None or user.disabled_at is not None
-            or now >= session.expires_at or now >= session.idle_expires_at):
+    if not _alive(session, user.disabled_at, now):
         return None
     if now - session.last_seen_at >= TOUCH_INTERVAL:
-        _touch(session, now)
+        db.session.execute(_touch_statement(session, now))
+        db.session.commit()
     return Active(session=session, user=user)
 
 
-def _touch(session: Session, now: object) -> None:
+# Only the columns /api/session needs, in a statement built once: SQLAlchemy
+# caches its compiled form, and rows come back as tuples rather than objects.
+_CHECK = (
+    select(
+        Session.id, Session.user_id, Session.last_seen_at, Session.idle_expires_at,
+        Session.expires_at, Session.revoked_at, User.email, User.display_name,
+        User.avatar_url, User.email_confirmed_at, User.is_admin, User.disabled_at,
+    )
+    .join_from(Session, User, User.id == Session.user_id)
+    .where(Session.token_hash == bindparam("token_hash"))
+)
+
+
+def check(token: str | None) -> Check | None:
+    """What /api/session reports for a token, or None; refreshes last_seen once a minute.
+
+    The same rules as :func:`lookup`, read without the ORM session on a kept
+    connection (see _kept_connection). If the database dropped that connection
+    (a restart, a failover), the check is made once more on a new one.
+    """
+    if not _plausible(token):
+        return None
+    try:
+        return _check(token)
+    except DBAPIError as exc:
+        if not exc.connection_invalidated:
+            raise
+    _drop_kept(db.engine)  # they all predate the disconnect
+    return _check(token)
+
+
+def _check(token: str) -> Check | None:
+    with _kept_connection() as connection:
+        row = connection.execute(_CHECK, {"token_hash": hash_token(token)}).first()
+        if row is None:
+            return None
+        now = clock.now()
+        if not _alive(row, row.disabled_at, now):
+            return None
+        if now - row.last_seen_at >= TOUCH_INTERVAL:
+            connection.execute(_touch_statement(row, now))
+            connection.commit()  # a no-op on a kept (autocommit) connection
+    # The row has the attribute names the models' properties read, so their rules apply as is.
+    return Check(
+        session_id=row.id,
+        ends_at=Session.ends_at.fget(row),
+        user_id=row.user_id,
+        email=row.email,
+        email_verified=User.email_confirmed.fget(row),
+        name=User.name.fget(row),
+        avatar_url=row.avatar_url,
+        roles=User.roles.fget(row),
+    )
+
+
+# check() keeps up to KEPT_CONNECTIONS connections per engine open between
+# requests, in autocommit mode. A check is then one statement: no ping at checkout,
+# no BEGIN, no ROLLBACK on return (each a round trip to PostgreSQL, and together
+# about half a check's time on SQLite), and no transaction, snapshot or lock held
+# between checks, so every check reads what was committed last: a revocation
+# anywhere counts on the very next request. They are closed when the engine is
+# disposed; like the pool's, they are opened after gunicorn has forked. Pools
+# that share one connection (SQLite in memory) get a plain connection instead.
+KEPT_CONNECTIONS = 4
+_kept: dict[Engine, list[Connection]] = {}
+_kept_lock = threading.Lock()
+
+
+@contextmanager
+def _kept_connection() -> Iterator[Connection]:
+    """A kept autocommit connection, or a new one; kept afterwards unless it failed."""
+    engine = db.engine
+    if isinstance(engine.pool, SingletonThreadPool | StaticPool):
+        # These pools hand the same connection to everyone (SQLite in memory):
+        # keeping it in autocommit mode would change it under the ORM's feet.
+        with engine.connect() as connection:
+            yield connection
+        return
+    kept = _kept.get(engine)
+    if kept is None:
+        kept = _keep_for(engine)
+    try:
+        connection = kept.pop()  # atomic: no two threads get the same one
+    except IndexError:
+        connection = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+    try:
+        yield connection
+    except BaseException:
+        connection.close()
+        raise
+    if len(kept) < KEPT_CONNECTIONS and _kept.get(engine) is kept:
+        kept.append(connection)
+    else:
+        connection.close()
+
+
+def _keep_for(engine: Engine) -> list[Connection]:
+    with _kept_lock:
+        if engine not in _kept:
+            _kept[engine] = []
+            event.listen(engine, "engine_disposed", _forget)
+        return _kept[engine]
+
+
+def _drop_kept(engine: Engine) -> None:
+    """Close the kept connections of ``engine`` (their database connections at once)."""
+    kept = _kept.get(engine, [])
+    while kept:
+        connection = kept.pop()
+        connection.invalidate()
+        connection.close()
+
+
+def _forget(engine: Engine) -> None:
+    """On Engine.dispose(): nothing of the old pool is kept."""
+    _drop_kept(engine)
+    _kept.pop(engine, None)
+
+
+def _plausible(token: str | None) -> bool:
+    """Worth a database query: present and not absurdly long."""
+    return bool(token) and len(token) <= MAX_TOKEN_LENGTH
+
+
+def _alive(session: Session | Row, disabled_at: datetime | None, now: datetime) -> bool:
+    """Not revoked, not expired (idle or absolute), account not disabled."""
+    return (session.revoked_at is None and disabled_at is None
+            and now < session.expires_at and now < session.idle_expires_at)
+
+
+def _touch_statement(session: Session | Row, now: datetime) -> Update:
+    """Record use: last_seen now, idle expiry pushed back (never past the absolute one)."""
     idle = timedelta(seconds=current_app.config["SESSION_IDLE_TIMEOUT"])
-    db.session.execute(
+    return (
         update(Session)
         .where(Session.id == session.id)
         .values(last_seen_at=now, idle_expires_at=min(now + idle, session.expires_at))
     )
-    db.session.commit()
 
 
 def revoke(session: Session, *, reason: str, client: Client | None = None) -> bool:
