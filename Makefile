@@ -25,7 +25,7 @@ test: install
 	$(BIN)/python -m pytest
 
 lint: install
-	$(BIN)/ruff check auth_service tests migrations
+	$(BIN)/ruff check auth_service tests migrations bench examples
 
 worker: install
 	$(BIN)/auth-service worker
