@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
+from unittest import mock
 from urllib.parse import urlencode
 
 import pytest
@@ -144,7 +145,11 @@ def mailbox(_smtp: Mailbox) -> Mailbox:
 
 
 def _migrated_app(url: str, instance: Path):
-    return create_app({"DATABASE_URL": url, "SECRET_KEY": "x" * 32, "INSTANCE_PATH": str(instance)})
+    """An app for preparing the database, blind to AUTH_* variables a test may have set."""
+    clean = {key: value for key, value in os.environ.items() if not key.startswith("AUTH_")}
+    with mock.patch.dict(os.environ, clean, clear=True):
+        return create_app({"DATABASE_URL": url, "SECRET_KEY": "x" * 32,
+                           "INSTANCE_PATH": str(instance)})
 
 
 @pytest.fixture(scope="session")
