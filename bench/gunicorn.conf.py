@@ -13,11 +13,13 @@ each value, measured on 2 cores with bench/run.py (docs/benchmarks.md):
   CPU per check than 2). Threads cover the waits instead: a PostgreSQL round
   trip, a provider's token endpoint during a social sign-in (up to
   AUTH_PROVIDER_TIMEOUT, 10 s), an argon2 hash (which releases the GIL).
-- Not ``sync``: with one request per process, two slow sign-ins at once would
-  hold up every page view of the content site. It does have the tighter tail
-  under saturation (see docs/benchmarks.md), but ``gthread`` also keeps
-  connections alive, which the proxy examples (nginx ``keepalive``) and
-  ``SessionClient`` rely on; ``sync`` closes every one.
+- Not ``sync``, although it has the tighter tail at saturation (a p99 of 19 ms
+  against 37 ms for ``gthread`` in docs/benchmarks.md): sign-ins call the
+  providers over the internet, which gunicorn's design notes say ``sync``
+  workers must not do; with one request per process, two sign-ins waiting on a
+  slow provider would hold up every page view of the content site. And
+  ``gthread`` keeps connections alive, which the proxy examples (nginx
+  ``keepalive``) and ``SessionClient`` rely on; ``sync`` closes every one.
 """
 
 from __future__ import annotations

@@ -151,9 +151,10 @@ in through `auth_service.flows.sessions.start`) and serves it and
 `bench/bare_app.py` with the production settings of `bench/gunicorn.conf.py`,
 each on its own free `127.0.0.1` port. It checks that the service answers `200`
 with the account for the session cookie and `401` without it, then runs
-`{command}` against each server in turn: {plan},
-alternating between the two so that whatever else the machine does falls on
-both. Every `/api/session` request carries the cookie and must answer `200`:
+`{command}` against each server in turn:
+{plan}, alternating between the two so that
+whatever else the machine does falls on both. Every `/api/session` request
+carries the cookie and must answer `200`:
 the run fails if wrk counts a single non-2xx answer or socket error, and the
 first check is made again at the end. Then both servers are stopped and the
 folder is removed; if the run is killed, the servers get SIGTERM with it. It
@@ -162,9 +163,9 @@ met (`--strict` fails on a missed target too).
 
 ## How to read it
 
-- **requests/s**: throughput at {load["connections"]} connections, each
-  sending its next request as soon as the answer arrives. The median of the
-  rounds is the number that counts.
+- **requests/s**: throughput at {load["connections"]} connections, each sending its
+  next request as soon as the answer arrives. The median of the rounds is the
+  number that counts.
 - **p50 / p99**: wrk's latency percentiles in each round; the median row holds
   the median of the rounds' percentiles. Under this closed loop the latency is
   mostly queueing: about {load["connections"]} ÷ requests/s on average.
