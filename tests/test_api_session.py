@@ -141,3 +141,27 @@ def test_other_methods_are_refused(app, token):
     response = fresh(app).post("/api/session", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 405
     assert response.json["error"] == "405"
+
+
+@pytest.mark.settings(DATABASE_URL="sqlite:////nonexistent-dir/never/auth.db")
+def test_database_outage_is_a_json_503_not_a_traceback(app):
+    response = fresh(app).get("/api/session", headers={"Authorization": "Bearer some-token"})
+    assert response.status_code == 503
+    assert response.json["error"] == "unavailable"
+    assert "Traceback" not in response.get_data(as_text=True)
+
+
+def test_a_hook_the_fast_path_does_not_know_still_runs(app, browser, make_user):
+    # A hook added by a later change must not be skipped by the fast path for GET.
+    @app.after_request
+    def mark(response):
+        response.headers["X-Added-Later"] = "yes"
+        return response
+
+    make_user("reader@example.com")
+    browser.login("reader@example.com")
+    token = browser.client.get_cookie(COOKIE).value
+    response = fresh(app).get("/api/session", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200
+    assert response.headers["X-Added-Later"] == "yes"
+    assert response.json["user"]["email"] == "reader@example.com"
