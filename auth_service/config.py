@@ -106,6 +106,9 @@ SETTINGS: tuple[Setting, ...] = (
             "how many reverse proxies set X-Forwarded-For/-Proto in front of the service"),
     Setting("PROVIDER_TIMEOUT", _int, 10,
             "seconds before a call to a social provider gives up"),
+    Setting("PROVIDER_CONCURRENCY", _int, 0,
+            "sign-ins that may wait on a provider at once on this host (0: no cap); "
+            "bench/gunicorn.conf.py sets it to one less than its workers"),
     Setting("INSTANCE_PATH", _str, None, "folder for the SQLite file and the dev secret"),
 )
 

@@ -6,20 +6,25 @@ Options on the command line win over this file (``--bind``, ``--workers``,
 ``--access-logfile -``); ``WEB_CONCURRENCY`` sets the number of workers. Why
 each value, measured on 2 cores with bench/run.py (docs/benchmarks.md):
 
-- One process per CPU, each with a few threads. ``GET /api/session``, called on
-  every page view, is a few hundred microseconds of Python and one indexed
-  read: more processes than cores only take turns on the CPUs, and each switch
-  costs the next one its caches (3 or 5 workers on 2 cores spent 20-40 % more
-  CPU per check than 2). Threads cover the waits instead: a PostgreSQL round
-  trip, a provider's token endpoint during a social sign-in (up to
-  AUTH_PROVIDER_TIMEOUT, 10 s), an argon2 hash (which releases the GIL).
-- Not ``sync``, although it has the tighter tail at saturation (a p99 of 19 ms
-  against 37 ms for ``gthread`` in docs/benchmarks.md): sign-ins call the
-  providers over the internet, which gunicorn's design notes say ``sync``
-  workers must not do; with one request per process, two sign-ins waiting on a
-  slow provider would hold up every page view of the content site. And
-  ``gthread`` keeps connections alive, which the proxy examples (nginx
-  ``keepalive``) and ``SessionClient`` rely on; ``sync`` closes every one.
+- ``sync`` workers, one more than the CPUs. ``GET /api/session``, called on
+  every page view, is some 150 µs of Python and one indexed read, so what
+  decides its latency under load is how fairly the server queues requests. A
+  ``sync`` worker takes the next connection from the kernel's queue, first come
+  first served, when it is free: at 32 connections on 2 cores its p99 was
+  17 ms, against 35-50 ms for ``gthread``, whose kept-alive connections stay
+  with the worker that accepted them (rarely an even split: 9 and 23 in one
+  run) and go through its poller thread before and after every request. More
+  workers than CPUs + 1 only take turns on the CPUs (5 on 2 cores: p99 22 ms).
+- The price of ``sync``: a worker serves one request at a time, and no
+  connection is kept alive (the proxies open one per check, on the loopback or
+  a LAN: well under a millisecond). The one request that waits on the internet
+  is a social sign-in's call to its provider (up to AUTH_PROVIDER_TIMEOUT
+  each); post_fork below caps those at one less than the workers
+  (AUTH_PROVIDER_CONCURRENCY, auth_service/providers/slots.py), so a provider
+  that hangs can never take the last worker from the page views. argon2 at
+  sign-in is CPU work that would take a CPU under any worker class.
+- Slow clients: a ``sync`` worker must sit behind a buffering reverse proxy
+  (every example in examples/proxies does), which sends it whole requests.
 """
 
 from __future__ import annotations
@@ -34,13 +39,8 @@ bind = "127.0.0.1:8000"
 # a container limited by --cpus set WEB_CONCURRENCY to match the quota.
 _cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
-worker_class = "gthread"
-workers = int(os.environ.get("WEB_CONCURRENCY", _cpus))
-threads = 4
-# Longer than the idle timeout of the proxy's kept-alive upstream connections
-# (nginx: 60 s, as do most load balancers), so it is always the proxy that
-# closes one and never reuses a connection gunicorn is closing.
-keepalive = 75
+worker_class = "sync"
+workers = int(os.environ.get("WEB_CONCURRENCY", _cpus + 1))
 
 # Import the app once in the master: a configuration error stops gunicorn with
 # its one line instead of a loop of workers that die at boot, and the workers
@@ -76,3 +76,18 @@ graceful_timeout = 30
 # The heartbeat file lives in memory, not on a disk that may stall (e.g. Docker's overlay).
 _shm = "/dev/shm"  # noqa: S108 - gunicorn makes its own private file in it
 worker_tmp_dir = _shm if os.path.isdir(_shm) else None
+
+
+def post_fork(server: object, worker: object) -> None:
+    """Leave one worker to the page views whatever the providers do (module docstring).
+
+    Unless AUTH_PROVIDER_CONCURRENCY is set, at most ``workers - 1`` sign-ins may
+    wait on a provider at once; the workers count is the final one, command line
+    included, which is why this is not read from the environment at import.
+    """
+    if "AUTH_PROVIDER_CONCURRENCY" in os.environ:
+        return
+    app = worker.app.wsgi()  # type: ignore[attr-defined]  # preloaded: the app itself
+    config = getattr(app, "config", {})
+    if "PROVIDER_CONCURRENCY" in config:  # not the bare app of bench/bare_app.py
+        config["PROVIDER_CONCURRENCY"] = max(1, server.cfg.workers - 1)  # type: ignore[attr-defined]

@@ -17,7 +17,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +31,7 @@ from auth_service.security.passwords import hash_password
 from tests.conftest import FAST_ARGON2, PASSWORD, free_port
 
 CLI = str(Path(sys.executable).with_name("auth-service"))
+GUNICORN_CONF = Path(__file__).resolve().parents[1] / "bench" / "gunicorn.conf.py"
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 EMAIL = "ana@example.com"
 NAME = "Ana Marić"  # not ASCII on purpose: X-Auth-Name and the JSON must both carry it
@@ -115,7 +116,8 @@ def _prepare_database(folder: Path, database_url: str) -> dict[str, int]:
 def live_service(folder: Path, *, port: int | None = None,
                  trusted_origins: tuple[str, ...] = (), database_url: str | None = None,
                  rate_limits: bool = False, print_mail: bool = False,
-                 fresh: bool = False) -> Iterator[LiveService]:
+                 fresh: bool = False, gunicorn_workers: int | None = None,
+                 environment: Mapping[str, str] | None = None) -> Iterator[LiveService]:
     """Run `auth-service run` on 127.0.0.1 with its instance folder ``folder``.
 
     By default the database is SQLite in ``folder`` (or ``database_url``), prepared
@@ -130,6 +132,10 @@ def live_service(folder: Path, *, port: int | None = None,
     ``fresh`` starts it as `make run` does on a new checkout: no secret key (the
     development one is generated in ``folder``), the SQLite database in ``folder``
     migrated by `auth-service db upgrade`, no account yet.
+
+    With ``gunicorn_workers``, the server is gunicorn with the production settings
+    (bench/gunicorn.conf.py) and that many workers instead of `auth-service run`.
+    ``environment`` adds AUTH_* variables (a provider, a timeout).
     """
     folder.mkdir(parents=True, exist_ok=True)
     port = port or free_port()
@@ -142,6 +148,7 @@ def live_service(folder: Path, *, port: int | None = None,
         environ.update(AUTH_RATELIMIT_ENABLED="false")
     if not print_mail:
         environ.update(AUTH_MAIL_WORKER_INLINE="false")
+    environ.update(environment or {})
     if fresh:
         assert database_url is None, "a fresh install has its database in the instance folder"
         subprocess.run([CLI, "db", "upgrade"], env=environ, check=True, timeout=60,
@@ -153,8 +160,12 @@ def live_service(folder: Path, *, port: int | None = None,
         environ.update(AUTH_DATABASE_URL=database_url, AUTH_SECRET_KEY=SECRET)
     log_path = folder / f"server-{port}.log"
     with log_path.open("a") as log:
-        process = subprocess.Popen([CLI, "run", "--port", str(port)], env=environ, stdout=log,
-                                   stderr=subprocess.STDOUT)
+        command = [CLI, "run", "--port", str(port)]
+        if gunicorn_workers:
+            command = [sys.executable, "-m", "gunicorn", "--config", str(GUNICORN_CONF),
+                       "--bind", f"127.0.0.1:{port}", "--workers", str(gunicorn_workers),
+                       "auth_service.wsgi:app"]
+        process = subprocess.Popen(command, env=environ, stdout=log, stderr=subprocess.STDOUT)
     try:
         wait_until(lambda: process.poll() is not None or responds(base + "/healthz"),
                    what="the service to start")

@@ -8,6 +8,7 @@ _CLIENT_SECRET, _LABEL. Nothing about the provider is faked here except in the
 
 from __future__ import annotations
 
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -15,6 +16,7 @@ from joserfc import jwk
 from sqlalchemy import func, select
 
 from auth_service.models import AuditEvent, Identity, Session, User
+from auth_service.providers import slots
 from tests.conftest import PASSWORD
 from tests.social_support import (
     OIDCProvider,
@@ -340,3 +342,21 @@ class TestLinking:
         browser.get(local_path(provider_login(response.headers["Location"], "sub-pw")))
         browser.submit("/logout", {})
         assert browser.login("pw@example.com", PASSWORD).status_code == 303
+
+
+@pytest.mark.settings(PROVIDER_CONCURRENCY=1)
+def test_a_sign_in_finding_every_provider_slot_taken_is_told_to_retry(app, browser, provider,
+                                                                       db_session):
+    # Another worker's sign-in is waiting on a provider and holds the one slot.
+    provider.set_user("sub-kim", email="kim@example.com", email_verified=True)
+    callback = provider_login(start(browser), "sub-kim")
+    with slots.slot(Path(app.instance_path) / "provider-slots", 1) as held:
+        assert held
+        response = browser.get(local_path(callback))
+        assert response.status_code == 503
+        assert "Please try again in a moment" in browser.last_page
+        assert browser.get("/login/mock").status_code == 503  # starting one waits on it too
+    assert db_session.scalar(select(func.count()).select_from(User)) == 0
+    # Once the slot is free, the same reader gets through.
+    assert continue_with(browser, "sub-kim").status_code == 303
+    assert browser.get("/api/session").json["user"]["email"] == "kim@example.com"

@@ -11,7 +11,9 @@ once, so a replayed callback finds nothing.
 from __future__ import annotations
 
 import logging
+from contextlib import AbstractContextManager
 from dataclasses import asdict
+from pathlib import Path
 from typing import Any
 
 from authlib.common.errors import AuthlibBaseError
@@ -28,7 +30,7 @@ from auth_service.extensions import db
 from auth_service.flows import sessions as session_flow
 from auth_service.flows import social_login
 from auth_service.flows.audit import record
-from auth_service.providers import registry
+from auth_service.providers import registry, slots
 from auth_service.providers.profile import Profile, ProviderError
 from auth_service.views import limits, sessions
 from auth_service.views.common import attach, client, go_back, show, trusted_return_to
@@ -53,11 +55,22 @@ def _begin(provider: registry.Provider, intent: str, return_to: str | None) -> R
     """Remember what this round trip is for and send the reader to the provider."""
     session[FLOW_KEY] = {"provider": provider.name, "intent": intent, "return_to": return_to}
     redirect_uri = f"{current_app.config['BASE_URL']}/login/{provider.name}/callback"
-    try:
-        return provider.client.authorize_redirect(redirect_uri)
-    except (RequestException, AuthlibBaseError, ValueError) as exc:
-        session.pop(FLOW_KEY, None)
-        return _failed(provider, "social.unreachable", exc)
+    # The first sign-in of a process fetches the provider's OpenID Connect metadata.
+    with _provider_slot() as free:
+        if not free:
+            session.pop(FLOW_KEY, None)
+            return _failed(provider, "social.busy", None)
+        try:
+            return provider.client.authorize_redirect(redirect_uri)
+        except (RequestException, AuthlibBaseError, ValueError) as exc:
+            session.pop(FLOW_KEY, None)
+            return _failed(provider, "social.unreachable", exc)
+
+
+def _provider_slot() -> AbstractContextManager[bool]:
+    """One of the AUTH_PROVIDER_CONCURRENCY slots for a wait on a provider (providers/slots.py)."""
+    return slots.slot(Path(current_app.instance_path) / "provider-slots",
+                      current_app.config["PROVIDER_CONCURRENCY"])
 
 
 @bp.get("/login/<name>")
@@ -93,8 +106,11 @@ def callback(name: str) -> Response | tuple[str, int]:
     if not isinstance(flow, dict) or flow.get("provider") != name:
         return _failed(provider, "social.state", None)
     try:
-        token = provider.client.authorize_access_token()
-        profile = provider.profile(token)
+        with _provider_slot() as free:
+            if not free:
+                return _failed(provider, "social.busy", None)
+            token = provider.client.authorize_access_token()
+            profile = provider.profile(token)
     except OAuthError as exc:
         code = "social.cancelled" if exc.error == "access_denied" else "social.refused"
         if isinstance(exc, MismatchingStateError):
@@ -164,6 +180,8 @@ MESSAGES = {
     "social.refused": "{label} did not let you sign in. Please try again.",
     "social.state": "This sign-in link has expired or was already used. Please start again.",
     "social.unreachable": "We couldn't reach {label} just now. Please try again in a moment.",
+    "social.busy": "Many readers are signing in with {label} right now. Please try again in a "
+                   "moment.",
     "social.invalid_token": "We couldn't verify the answer from {label}, so you were not "
                             "signed in. Please try again.",
     "social.reauth_mismatch": "That {label} account is not linked to the account you're "
@@ -180,5 +198,7 @@ def _failed(provider: registry.Provider, code: str,
            user=current_user._get_current_object() if current_user.is_authenticated else None)
     db.session.commit()
     message = MESSAGES.get(code, MESSAGES["social.refused"]).format(label=provider.label)
-    return show("social/problem.html", status=400, error=FlowError(code, message),
+    # Busy is the service's own state, not the reader's mistake.
+    status = 503 if code == "social.busy" else 400
+    return show("social/problem.html", status=status, error=FlowError(code, message),
                 provider=provider)
