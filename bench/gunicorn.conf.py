@@ -11,7 +11,7 @@ each value, measured on 2 cores with bench/run.py (docs/benchmarks.md):
   decides its latency under load is how fairly the server queues requests. A
   ``sync`` worker takes the next connection from the kernel's queue, first come
   first served, when it is free: at 32 connections on 2 cores its p99 was
-  17 ms, against 35-50 ms for ``gthread``, whose kept-alive connections stay
+  17 ms, against 24-50 ms for ``gthread``, whose kept-alive connections stay
   with the worker that accepted them (rarely an even split: 9 and 23 in one
   run) and go through its poller thread before and after every request. More
   workers than CPUs + 1 only take turns on the CPUs (5 on 2 cores: p99 22 ms).

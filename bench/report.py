@@ -86,11 +86,11 @@ def gunicorn_settings(overrides: Sequence[str] = ()) -> dict[str, Any]:
     worker_class = config.worker_class_str
     if worker_class == "sync" and config.threads > 1:
         worker_class = "gthread"  # what gunicorn does with threads and the sync worker
+    settings: dict[str, Any] = {"worker_class": worker_class, "workers": config.workers}
+    if worker_class == "gthread":  # the sync worker has one thread and closes every connection
+        settings.update(threads=config.threads, keepalive=config.keepalive)
     return {
-        "worker_class": worker_class,
-        "workers": config.workers,
-        "threads": config.threads,
-        "keepalive": config.keepalive,
+        **settings,
         "preload_app": config.preload_app,
         "accesslog": config.accesslog,
         "timeout": config.timeout,
@@ -141,8 +141,8 @@ the same way. `bench/run.py` wrote everything above the notes at the end.
 make bench                      # installs wrk (Debian package) if it is missing
 .venv/bin/python bench/run.py --rounds 9 --duration 20    # longer, steadier
 .venv/bin/python bench/run.py --output /tmp/bench.md      # leave this page alone
-.venv/bin/python bench/run.py --gunicorn-args="--worker-class sync --threads 1" \\
-    --output /tmp/sync.md                                  # try other server settings
+.venv/bin/python bench/run.py --gunicorn-args="--worker-class gthread --threads 4" \\
+    --output /tmp/gthread.md                               # try other server settings
 ```
 
 It builds a throw-away production instance in a temporary folder
