@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import threading
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -208,7 +209,8 @@ class _Compiled:
         )
 
 
-_compiled: dict[Dialect, _Compiled] = {}
+# Per dialect (one per engine); forgotten with the engine.
+_compiled: weakref.WeakKeyDictionary[Dialect, _Compiled] = weakref.WeakKeyDictionary()
 
 
 def _read(connection: Connection, token_hash: str) -> _CheckRow | None:
