@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import delete as sql_delete
+from sqlalchemy import func, select, update
 
 from auth_service import clock, links
 from auth_service.errors import FlowError, InvalidInput
@@ -10,7 +11,7 @@ from auth_service.extensions import db
 from auth_service.flows import sessions
 from auth_service.flows.audit import Client, record
 from auth_service.mail.outbox import enqueue
-from auth_service.models import Identity, User
+from auth_service.models import AuditEvent, Identity, OutboxMessage, User
 from auth_service.security.passwords import check_policy, hash_password, verify_password
 
 
@@ -60,3 +61,25 @@ def identities(user: User) -> list[Identity]:
     """The social accounts linked to ``user``, oldest first."""
     return list(db.session.scalars(
         select(Identity).where(Identity.user_id == user.id).order_by(Identity.created_at)))
+
+
+def delete(user: User, *, client: Client | None = None) -> None:
+    """Delete the account and its personal data; commits. The reader's "Delete account"
+    and the admins' ``users delete`` both end here.
+
+    Sessions and identities go with it (foreign-key cascade), so every device is
+    signed out on its next request; unsent mail to it is dropped and sent mail's
+    recipient blanked; the audit log keeps its events with the account reference,
+    IP and user agent removed, plus one "account.deleted" event. Nothing is sent
+    afterwards: the address is not kept anywhere to send to.
+    """
+    email, user_id = user.email, user.id
+    db.session.execute(sql_delete(OutboxMessage).where(OutboxMessage.to_address == email,
+                                                       OutboxMessage.status != "sent"))
+    db.session.execute(update(OutboxMessage).where(OutboxMessage.to_address == email)
+                       .values(to_address="(deleted account)"))
+    db.session.execute(update(AuditEvent).where(AuditEvent.user_id == user_id)
+                       .values(user_id=None, ip=None, user_agent=None))
+    db.session.delete(user)
+    record("account.deleted", client=client, account_id=user_id)
+    db.session.commit()

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import func, or_, select
 
 from auth_service import clock, links
 from auth_service.errors import FlowError
 from auth_service.extensions import db
-from auth_service.flows import recovery, sessions, verification
+from auth_service.flows import account, recovery, sessions, verification
 from auth_service.flows.accounts import clean_display_name, find_by_email, normalize_email
 from auth_service.flows.audit import CLI, record
 from auth_service.mail.outbox import enqueue
@@ -112,22 +112,8 @@ def revoke_sessions(user: User) -> int:
 
 
 def delete_account(user: User) -> None:
-    """Delete the account and its personal data; commits.
-
-    Sessions and identities go with it (foreign-key cascade); unsent mail to it is
-    dropped and sent mail's recipient blanked; the audit log keeps its events with
-    the account reference removed, plus one "account.deleted" event.
-    """
-    email, user_id = user.email, user.id
-    db.session.execute(delete(OutboxMessage).where(OutboxMessage.to_address == email,
-                                                   OutboxMessage.status != "sent"))
-    db.session.execute(update(OutboxMessage).where(OutboxMessage.to_address == email)
-                       .values(to_address="(deleted account)"))
-    db.session.execute(update(AuditEvent).where(AuditEvent.user_id == user_id)
-                       .values(user_id=None, ip=None, user_agent=None))
-    db.session.delete(user)
-    record("account.deleted", client=CLI, account_id=user_id)
-    db.session.commit()
+    """Delete the account and its personal data; commits (flows.account.delete)."""
+    account.delete(user, client=CLI)
 
 
 def search(*, query: str | None = None, disabled: bool = False, unconfirmed: bool = False,

@@ -1,4 +1,4 @@
-"""The signed-in reader's page: profile, password, and the sessions they have open."""
+"""The signed-in reader's page: profile, password, the sessions they have open, deletion."""
 
 from __future__ import annotations
 
@@ -16,7 +16,12 @@ from auth_service.security.passwords import verify_password
 from auth_service.views import sessions
 from auth_service.views.common import attach, client, show
 from auth_service.views.devices import describe
-from auth_service.views.forms import ButtonForm, ChangePasswordForm, ReauthForm
+from auth_service.views.forms import (
+    ButtonForm,
+    ChangePasswordForm,
+    DeleteAccountForm,
+    ReauthForm,
+)
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
@@ -27,11 +32,13 @@ NOTICES = {
     "linked": "The account was linked. You can now sign in with it.",
     "unlinked": "The account was unlinked.",
     "setup": "We've emailed you a link to set a password.",
+    "confirm_delete": "Thanks, that's you. Confirm once more below to delete your account.",
 }
 
 
 def _page(password_form: ChangePasswordForm | None = None, *, status: int | None = None,
-          notice: str | None = None, error: FlowError | None = None) -> tuple[str, int]:
+          notice: str | None = None, error: FlowError | None = None,
+          delete_form: DeleteAccountForm | None = None) -> tuple[str, int]:
     current = sessions.current_session()
     active = session_flow.active_for(current_user)
     linked = account_flow.identities(current_user)
@@ -39,6 +46,7 @@ def _page(password_form: ChangePasswordForm | None = None, *, status: int | None
     providers = registry.all_providers()
     return show("account/index.html", ButtonForm(), status=status, user=current_user,
                 password_form=password_form or ChangePasswordForm(formdata=None),
+                delete_form=delete_form or DeleteAccountForm(formdata=None),
                 sessions=[(s, describe(s.user_agent), current is not None and s.id == current.id)
                           for s in active],
                 identities=[(i, registry.get(i.provider)) for i in linked],
@@ -104,6 +112,9 @@ def after_reauth() -> Response | tuple[str, int]:
         return show("account/continue.html", ButtonForm(), user=current_user,
                     action=url_for("social.start_link", name=target),
                     label=f"Link {registry.get(target).label}")
+    if kind == "delete":  # the form asks for the address again: back to it, not a button
+        return redirect(url_for("account.index", done="confirm_delete",
+                                _anchor="delete-heading"), code=303)
     if kind == "unlink" and target.isdigit():
         return show("account/continue.html", ButtonForm(), user=current_user,
                     action=url_for("account.unlink", identity_id=int(target)),
@@ -153,3 +164,26 @@ def sign_out_everywhere() -> Response:
     session_flow.revoke_all(current_user, reason="signed_out_everywhere", client=client())
     sessions.end(reason="signed_out_everywhere")
     return redirect(url_for("login.login"), code=303)
+
+
+@bp.post("/delete")
+@login_required
+def delete() -> Response | tuple[str, int]:
+    """The reader deletes their own account: their address typed again, and a recent sign-in.
+
+    The sign-in must be recent (as for linking) so that a browser left signed in
+    cannot be used to erase its owner's account; the reader is asked to prove it
+    is them, then comes back to the form.
+    """
+    form = DeleteAccountForm()
+    if not form.validate_on_submit():
+        return _page(delete_form=form, status=400)
+    if (form.email.data or "").strip().lower() != current_user.email:
+        form.email.errors = [f"Type {current_user.email} to confirm."]
+        return _page(delete_form=form, status=400)
+    if not session_flow.recently_authenticated(sessions.current_session()):
+        return redirect(url_for("account.reauth", next="delete"), code=303)
+    user = current_user._get_current_object()
+    sessions.end(reason="account_deleted")
+    account_flow.delete(user, client=client())
+    return show("account/deleted.html")

@@ -64,6 +64,13 @@ class ChangePasswordForm(FlaskForm):
     new_password = _password("New password", "new-password")
 
 
+class DeleteAccountForm(FlaskForm):
+    """Typing one's own address is the "are you sure" that a stray click cannot give."""
+
+    email = StringField("Your email address", validators=[DataRequired()],
+                        render_kw={"autocomplete": "off", "spellcheck": "false"})
+
+
 class ReauthForm(FlaskForm):
     password = _password("Password", "current-password")
 
