@@ -26,6 +26,10 @@ def reset(token: str) -> str:
     return external(f"/password/reset/{token}")
 
 
+def email_change(token: str) -> str:
+    return external(f"/account/email/confirm/{token}")
+
+
 def login(return_to: str | None = None) -> str:
     return external("/login", return_to=return_to)
 

@@ -50,8 +50,12 @@ class User(Base):
 
     @property
     def credential_stamp(self) -> str:
-        """Changes whenever the password does; tokens bound to it die with the old password."""
-        return hashlib.sha256((self.password_hash or "").encode()).hexdigest()[:32]
+        """Changes whenever the password or the address does; tokens bound to it die then.
+
+        A reset link mailed to the old address must not outlive a change of address.
+        """
+        material = f"{self.password_hash or ''}\0{self.email}"
+        return hashlib.sha256(material.encode()).hexdigest()[:32]
 
     # Flask-Login's user protocol.
     @property

@@ -21,6 +21,7 @@ class Purpose(Enum):
 
     CONFIRM = "auth_service.confirm-email.v1"
     RESET = "auth_service.reset-password.v1"
+    EMAIL_CHANGE = "auth_service.change-email.v1"
 
 
 class _ClockSigner(TimestampSigner):

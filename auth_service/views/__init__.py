@@ -10,6 +10,7 @@ from auth_service.providers import registry
 from auth_service.views import (
     account,
     api,
+    email_change,
     errors,
     login,
     main,
@@ -24,8 +25,8 @@ from auth_service.views import (
 
 def init_app(app: Flask) -> None:
     """Register blueprints, error handlers, the session loader and the input guard."""
-    for module in (main, account, api, login, registration, verification, recovery, social,
-                   widget):
+    for module in (main, account, email_change, api, login, registration, verification,
+                   recovery, social, widget):
         app.register_blueprint(module.bp)
     errors.init_app(app)
     sessions.init_app(app)

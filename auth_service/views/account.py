@@ -18,6 +18,7 @@ from auth_service.views.common import attach, client, show
 from auth_service.views.devices import describe
 from auth_service.views.forms import (
     ButtonForm,
+    ChangeEmailForm,
     ChangePasswordForm,
     DeleteAccountForm,
     ReauthForm,
@@ -33,12 +34,24 @@ NOTICES = {
     "unlinked": "The account was unlinked.",
     "setup": "We've emailed you a link to set a password.",
     "confirm_delete": "Thanks, that's you. Confirm once more below to delete your account.",
+    "confirm_email": "Thanks, that's you. Enter your new address once more below.",
+    "email_sent": "We've sent a link to your new address. Your address changes when you "
+                  "open it.",
 }
 
 
-def _page(password_form: ChangePasswordForm | None = None, *, status: int | None = None,
-          notice: str | None = None, error: FlowError | None = None,
-          delete_form: DeleteAccountForm | None = None) -> tuple[str, int]:
+# What needed a recent sign-in, for a form on the account page: its notice and anchor.
+FORMS_AFTER_REAUTH = {
+    "delete": ("confirm_delete", "delete-heading"),
+    "email": ("confirm_email", "email-heading"),
+}
+
+
+def page(password_form: ChangePasswordForm | None = None, *, status: int | None = None,
+         notice: str | None = None, error: FlowError | None = None,
+         delete_form: DeleteAccountForm | None = None,
+         email_form: ChangeEmailForm | None = None) -> tuple[str, int]:
+    """The account page; a form given here is shown as submitted, with its errors."""
     current = sessions.current_session()
     active = session_flow.active_for(current_user)
     linked = account_flow.identities(current_user)
@@ -47,6 +60,7 @@ def _page(password_form: ChangePasswordForm | None = None, *, status: int | None
     return show("account/index.html", ButtonForm(), status=status, user=current_user,
                 password_form=password_form or ChangePasswordForm(formdata=None),
                 delete_form=delete_form or DeleteAccountForm(formdata=None),
+                email_form=email_form or ChangeEmailForm(formdata=None),
                 sessions=[(s, describe(s.user_agent), current is not None and s.id == current.id)
                           for s in active],
                 identities=[(i, registry.get(i.provider)) for i in linked],
@@ -57,7 +71,7 @@ def _page(password_form: ChangePasswordForm | None = None, *, status: int | None
 @bp.get("")
 @login_required
 def index() -> tuple[str, int]:
-    return _page(notice=NOTICES.get(request.args.get("done", "")))
+    return page(notice=NOTICES.get(request.args.get("done", "")))
 
 
 @bp.post("/password/setup")
@@ -81,7 +95,7 @@ def unlink(identity_id: int) -> Response | tuple[str, int]:
     try:
         account_flow.unlink(current_user, identity_id, client=client())
     except FlowError as exc:
-        return _page(status=exc.status, error=exc)
+        return page(status=exc.status, error=exc)
     return redirect(url_for("account.index", done="unlinked"), code=303)
 
 
@@ -112,9 +126,9 @@ def after_reauth() -> Response | tuple[str, int]:
         return show("account/continue.html", ButtonForm(), user=current_user,
                     action=url_for("social.start_link", name=target),
                     label=f"Link {registry.get(target).label}")
-    if kind == "delete":  # the form asks for the address again: back to it, not a button
-        return redirect(url_for("account.index", done="confirm_delete",
-                                _anchor="delete-heading"), code=303)
+    if kind in FORMS_AFTER_REAUTH:  # a form to fill in again: back to it, not a button
+        done, anchor = FORMS_AFTER_REAUTH[kind]
+        return redirect(url_for("account.index", done=done, _anchor=anchor), code=303)
     if kind == "unlink" and target.isdigit():
         return show("account/continue.html", ButtonForm(), user=current_user,
                     action=url_for("account.unlink", identity_id=int(target)),
@@ -137,7 +151,7 @@ def change_password() -> Response | tuple[str, int]:
             attach(form, exc)
         else:
             return redirect(url_for("account.index", done="password"), code=303)
-    return _page(form, status=400)
+    return page(form, status=400)
 
 
 @bp.post("/sessions/<session_id>/revoke")
@@ -177,10 +191,10 @@ def delete() -> Response | tuple[str, int]:
     """
     form = DeleteAccountForm()
     if not form.validate_on_submit():
-        return _page(delete_form=form, status=400)
+        return page(delete_form=form, status=400)
     if (form.email.data or "").strip().lower() != current_user.email:
         form.email.errors = [f"Type {current_user.email} to confirm."]
-        return _page(delete_form=form, status=400)
+        return page(delete_form=form, status=400)
     if not session_flow.recently_authenticated(sessions.current_session()):
         return redirect(url_for("account.reauth", next="delete"), code=303)
     user = current_user._get_current_object()

@@ -13,8 +13,8 @@ from auth_service.security.redirects import MAX_LENGTH as MAX_RETURN_TO
 MAX_EMAIL = 320
 
 
-def _email() -> StringField:
-    return StringField("Email address", validators=[
+def _email(label: str = "Email address") -> StringField:
+    return StringField(label, validators=[
         DataRequired("Enter your email address."),
         Length(max=MAX_EMAIL, message="That is too long for an email address."),
     ], render_kw={"autocomplete": "email", "inputmode": "email", "autocapitalize": "none",
@@ -62,6 +62,10 @@ class NewPasswordForm(FlaskForm):
 class ChangePasswordForm(FlaskForm):
     current_password = _password("Current password", "current-password")
     new_password = _password("New password", "new-password")
+
+
+class ChangeEmailForm(FlaskForm):
+    email = _email("New email address")
 
 
 class DeleteAccountForm(FlaskForm):
