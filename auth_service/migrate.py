@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -24,18 +26,41 @@ def alembic_config() -> Config:
 
 def upgrade(revision: str = "head") -> None:
     """Apply migrations up to ``revision``."""
-    with db.engine.begin() as connection:
-        config = alembic_config()
-        config.attributes["connection"] = connection
-        command.upgrade(config, revision)
+    _run(command.upgrade, revision)
 
 
 def downgrade(revision: str) -> None:
     """Revert migrations down to ``revision``."""
-    with db.engine.begin() as connection:
-        config = alembic_config()
-        config.attributes["connection"] = connection
-        command.downgrade(config, revision)
+    _run(command.downgrade, revision)
+
+
+def _run(step: Callable[[Config, str], None], revision: str) -> None:
+    """Run an Alembic command in one transaction; on SQLite, with foreign keys off.
+
+    SQLite alters most things by rebuilding the table (Alembic's batch mode), and
+    dropping the old table with foreign keys on would first delete its rows,
+    cascading into every table that references it. The switch only works outside
+    a transaction, hence before it; whether every reference still holds is
+    checked before the commit.
+    """
+    with db.engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
+        try:
+            with connection.begin():
+                config = alembic_config()
+                config.attributes["connection"] = connection
+                step(config, revision)
+                if sqlite:
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise RuntimeError(f"migration left broken references: {broken[:5]}")
+        finally:
+            if sqlite:
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                connection.commit()
 
 
 def current_revision() -> str | None:

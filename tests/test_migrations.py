@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import func, inspect, select
 
 from auth_service import migrate
 from auth_service.extensions import db
-from auth_service.models import Base
+from auth_service.flows import account as account_flow
+from auth_service.flows import sessions
+from auth_service.models import Base, Identity, Session, User
 
 
 def test_models_match_migrations(app):
@@ -32,3 +34,36 @@ def test_downgrade_to_base_and_back(app):
         tables = set(inspect(db.engine).get_table_names())
         assert {"users", "mail_outbox", "audit_events"} <= tables
         assert migrate.current_revision() == migrate.head_revision()
+
+
+def test_a_deleted_accounts_id_is_never_given_to_a_new_one(app, make_user):
+    # Content sites key readers by id (X-Auth-User-Id): SQLite's default reuses the
+    # highest id once its row is gone; migration 0004 stops that.
+    make_user("first@example.com")
+    newest = make_user("newest@example.com")
+    with app.app_context():
+        account_flow.delete(db.session.get(User, newest))
+    assert make_user("next@example.com") > newest
+
+
+def test_rebuilding_a_table_keeps_every_row_and_reference(app, make_user):
+    # 0004 rebuilds `users` on SQLite; rows pointing at it must survive, and foreign
+    # keys must be enforced again afterwards.
+    with app.app_context():
+        migrate.downgrade("0003")
+    user_id = make_user("kept@example.com")
+    with app.app_context():
+        user = db.session.get(User, user_id)
+        sessions.start(user, method="password")
+        db.session.add(Identity(user_id=user_id, provider="github", subject="7"))
+        db.session.commit()
+        db.session.remove()
+        migrate.upgrade()
+        assert migrate.current_revision() == migrate.head_revision()
+        counts = {model.__name__: db.session.scalar(select(func.count()).select_from(model))
+                  for model in (User, Session, Identity)}
+        assert counts == {"User": 1, "Session": 1, "Identity": 1}
+        db.session.delete(db.session.get(User, user_id))
+        db.session.commit()
+        assert db.session.scalar(select(func.count()).select_from(Session)) == 0  # cascaded
+        assert db.session.scalar(select(func.count()).select_from(Identity)) == 0

@@ -13,6 +13,10 @@ from auth_service.models.base import Base, UTCDateTime, now
 
 class User(Base):
     __tablename__ = "users"
+    # Content sites key what they keep about a reader by this id: SQLite must never
+    # hand a deleted account's id to a new one (without AUTOINCREMENT it reuses the
+    # highest). PostgreSQL's sequence never does.
+    __table_args__ = ({"sqlite_autoincrement": True},)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # Normalised by flows.addresses.normalize_email: lower-cased, IDNA domain.
