@@ -163,6 +163,8 @@ MALFORMED = [
     "ann\u202e@example.com",  # right-to-left override
     "ann@exa\u200bmple.com",  # zero-width space
     "x" * 250 + "@example.com",  # local part far beyond any limit, address > 254
+    "x" * 65 + "@example.com",  # one octet over RFC 5321's 64 for the local part
+    "é" * 33 + "@example.com",  # 33 characters, 66 octets
 ]
 
 

@@ -66,6 +66,12 @@ def test_address_is_normalised_and_case_insensitive(browser, deliver, db_session
     assert subjects[1].startswith("Someone tried to create an account")
 
 
+def test_the_longest_local_part_the_standard_allows_is_accepted(browser, db_session):
+    longest = "x" * 64 + "@example.com"  # RFC 5321: 64 octets; 65 is refused (test_bad_input)
+    register(browser, longest)
+    assert db_session.scalar(select(User.email)) == longest
+
+
 def test_registered_address_gets_the_same_page_and_an_email(browser, make_user, deliver,
                                                             mailbox, db_session):
     make_user("taken@example.com", "an old password 123")

@@ -354,6 +354,7 @@ def test_a_sign_in_finding_every_provider_slot_taken_is_told_to_retry(app, brows
         assert held
         response = browser.get(local_path(callback))
         assert response.status_code == 503
+        assert response.headers["Retry-After"] == "5"
         assert "Please try again in a moment" in browser.last_page
         assert browser.get("/login/mock").status_code == 503  # starting one waits on it too
     assert db_session.scalar(select(func.count()).select_from(User)) == 0

@@ -13,6 +13,7 @@ from auth_service.extensions import db
 from auth_service.models import User
 
 MAX_NAME_LENGTH = 100
+MAX_LOCAL_PART = 64  # octets before the @
 
 
 def normalize_email(raw: str) -> str:
@@ -28,6 +29,9 @@ def normalize_email(raw: str) -> str:
         )
     except EmailNotValidError:
         raise InvalidInput("email.invalid", "Enter a valid email address.", field="email") from None
+    # RFC 5321's 64 octets, which email-validator only holds to in its strict mode.
+    if len(result.local_part.encode()) > MAX_LOCAL_PART:
+        raise InvalidInput("email.invalid", "Enter a valid email address.", field="email")
     return result.normalized.lower()
 
 

@@ -14,7 +14,7 @@ import logging
 from contextlib import AbstractContextManager
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 from authlib.common.errors import AuthlibBaseError
 from authlib.integrations.base_client import MismatchingStateError, OAuthError
@@ -37,6 +37,10 @@ from auth_service.views.common import attach, client, go_back, show, trusted_ret
 from auth_service.views.forms import ButtonForm, EmailForm
 
 bp = Blueprint("social", __name__)
+
+# A rendered page and its status, with headers for some (Retry-After when busy).
+Page: TypeAlias = tuple[str, int] | tuple[str, int, dict[str, str]]
+Answer: TypeAlias = Response | Page
 log = logging.getLogger(__name__)
 
 FLOW_KEY = "auth_social_flow"
@@ -51,7 +55,7 @@ def _provider(name: str) -> registry.Provider:
     return provider
 
 
-def _begin(provider: registry.Provider, intent: str, return_to: str | None) -> Response:
+def _begin(provider: registry.Provider, intent: str, return_to: str | None) -> Answer:
     """Remember what this round trip is for and send the reader to the provider."""
     session[FLOW_KEY] = {"provider": provider.name, "intent": intent, "return_to": return_to}
     redirect_uri = f"{current_app.config['BASE_URL']}/login/{provider.name}/callback"
@@ -75,13 +79,13 @@ def _provider_slot() -> AbstractContextManager[bool]:
 
 @bp.get("/login/<name>")
 @limits.per_ip
-def start(name: str) -> Response | tuple[str, int]:
+def start(name: str) -> Answer:
     provider = _provider(name)
     return _begin(provider, "login", trusted_return_to(request.args.get("return_to")))
 
 
 @bp.post("/account/link/<name>")
-def start_link(name: str) -> Response | tuple[str, int]:
+def start_link(name: str) -> Answer:
     provider = _provider(name)
     if not current_user.is_authenticated or not ButtonForm().validate_on_submit():
         abort(400)
@@ -91,7 +95,7 @@ def start_link(name: str) -> Response | tuple[str, int]:
 
 
 @bp.post("/account/reauth/<name>")
-def start_reauth(name: str) -> Response | tuple[str, int]:
+def start_reauth(name: str) -> Answer:
     provider = _provider(name)
     if not current_user.is_authenticated or not ButtonForm().validate_on_submit():
         abort(400)
@@ -100,7 +104,7 @@ def start_reauth(name: str) -> Response | tuple[str, int]:
 
 @bp.get("/login/<name>/callback")
 @limits.per_ip
-def callback(name: str) -> Response | tuple[str, int]:
+def callback(name: str) -> Answer:
     provider = _provider(name)
     flow = session.pop(FLOW_KEY, None)
     if not isinstance(flow, dict) or flow.get("provider") != name:
@@ -126,7 +130,7 @@ def callback(name: str) -> Response | tuple[str, int]:
 
 
 def _finish(provider: registry.Provider, flow: dict[str, Any],
-            profile: Profile) -> Response | tuple[str, int]:
+            profile: Profile) -> Answer:
     intent = flow.get("intent")
     try:
         if intent == "link" and current_user.is_authenticated:
@@ -153,7 +157,7 @@ def _finish(provider: registry.Provider, flow: dict[str, Any],
 @bp.route("/login/<name>/email", methods=["GET", "POST"])
 @limits.per_ip
 @limits.per_address
-def ask_email(name: str) -> Response | tuple[str, int]:
+def ask_email(name: str) -> Answer:
     """The provider gave no address: ask for one, and confirm it by link before it counts."""
     provider = _provider(name)
     pending = session.get(PENDING_KEY)
@@ -175,6 +179,9 @@ def ask_email(name: str) -> Response | tuple[str, int]:
     return show("social/ask_email.html", form, provider=provider)
 
 
+# Seconds a reader is asked to wait when every provider slot is taken (providers/slots.py).
+BUSY_RETRY_AFTER = "5"
+
 MESSAGES = {
     "social.cancelled": "You cancelled signing in with {label}. Nothing was changed.",
     "social.refused": "{label} did not let you sign in. Please try again.",
@@ -190,7 +197,7 @@ MESSAGES = {
 
 
 def _failed(provider: registry.Provider, code: str,
-            exc: BaseException | None) -> tuple[str, int]:
+            exc: BaseException | None) -> Page:
     """A friendly page with a way back; the reason goes to the log and the audit trail."""
     log.warning("social sign-in failed: provider=%s code=%s error=%s", provider.name, code,
                 type(exc).__name__ if exc else "-")
@@ -198,7 +205,9 @@ def _failed(provider: registry.Provider, code: str,
            user=current_user._get_current_object() if current_user.is_authenticated else None)
     db.session.commit()
     message = MESSAGES.get(code, MESSAGES["social.refused"]).format(label=provider.label)
-    # Busy is the service's own state, not the reader's mistake.
-    status = 503 if code == "social.busy" else 400
-    return show("social/problem.html", status=status, error=FlowError(code, message),
+    if code == "social.busy":  # the service's own state, not the reader's mistake
+        page, _ = show("social/problem.html", status=503, error=FlowError(code, message),
+                       provider=provider)
+        return page, 503, {"Retry-After": BUSY_RETRY_AFTER}
+    return show("social/problem.html", status=400, error=FlowError(code, message),
                 provider=provider)
