@@ -70,8 +70,16 @@ logger_class = "auth_service.security.redact.RedactingGunicornLogger"
 # through but signals, and two instances on one host do not fight over its path.
 control_socket_disable = True
 
-# Seconds a worker may stay silent before it is replaced, and the grace on restart.
-timeout = 30
+# Seconds a request may take before its worker is replaced (a sync worker is silent
+# while it serves one), and the grace on restart. The longest honest request is a
+# social sign-in's callback: up to four calls to the provider (token, keys,
+# userinfo, GitHub's email list), each allowed AUTH_PROVIDER_TIMEOUT; it must end
+# on the service's own "couldn't reach" page, not in a killed worker.
+try:
+    _provider_timeout = int(os.environ.get("AUTH_PROVIDER_TIMEOUT", "10"))
+except ValueError:  # the app refuses it at start-up with a clear line
+    _provider_timeout = 10
+timeout = max(30, 4 * _provider_timeout + 10)
 graceful_timeout = 30
 # The heartbeat file lives in memory, not on a disk that may stall (e.g. Docker's overlay).
 _shm = "/dev/shm"  # noqa: S108 - gunicorn makes its own private file in it

@@ -8,6 +8,7 @@ command the console script does not have, a file the image does not contain.
 from __future__ import annotations
 
 import re
+import runpy
 from pathlib import Path
 
 import pytest
@@ -60,3 +61,13 @@ def test_the_demo_site_links_to_the_public_url():
     assert site["AUTH_SERVICE_URL"] == "http://auth:8000"
     assert site["AUTH_SERVICE_PUBLIC_URL"] == COMPOSE["x-auth-environment"]["AUTH_BASE_URL"]
     assert "http://localhost:5001" in COMPOSE["x-auth-environment"]["AUTH_TRUSTED_ORIGINS"]
+
+
+@pytest.mark.parametrize(("provider_timeout", "at_least"), [("10", 40), ("20", 80), ("x", 40)])
+def test_a_sync_worker_outlives_the_slowest_sign_in(monkeypatch, provider_timeout, at_least):
+    # A sync worker serving a social sign-in is silent until its provider calls end
+    # (up to four, each AUTH_PROVIDER_TIMEOUT): gunicorn must not kill it first.
+    monkeypatch.setenv("AUTH_PROVIDER_TIMEOUT", provider_timeout)
+    settings = runpy.run_path(str(ROOT / "bench" / "gunicorn.conf.py"))
+    assert settings["worker_class"] == "sync"
+    assert settings["timeout"] > at_least
