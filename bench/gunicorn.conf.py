@@ -89,7 +89,7 @@ worker_tmp_dir = _shm if os.path.isdir(_shm) else None
 def post_fork(server: object, worker: object) -> None:
     """Leave one worker to the page views whatever the providers do (module docstring).
 
-    Unless AUTH_PROVIDER_CONCURRENCY is set, at most ``workers - 1`` sign-ins may
+    Unless AUTH_PROVIDER_CONCURRENCY is set, at most ``workers - 1`` (at least 1) sign-ins may
     wait on a provider at once; the workers count is the final one, command line
     included, which is why this is not read from the environment at import.
     """

@@ -281,6 +281,23 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> FrozenClock:
 
 # --- acting like a reader ------------------------------------------------------------
 
+def tampered_tokens(token: str) -> list[str]:
+    """Broken forms of a signed link token: one signature character changed, cut short,
+    without its signature, its payload alone, and something that was never a token."""
+    payload, timestamp, signature = token.split(".")[-3:]
+    middle = len(signature) // 2
+    flipped = "A" if signature[middle] != "A" else "z"
+    head = token[:len(token) - len(signature)]
+    return [
+        f"{head}{signature[:middle]}{flipped}{signature[middle + 1:]}",
+        token[:-6],
+        token[:-8],
+        f"{payload}.{timestamp}",
+        payload,
+        "not-a-token",
+    ]
+
+
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
 

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from auth_service.models import AuditEvent, User
-from tests.conftest import PASSWORD, Browser
+from tests.conftest import PASSWORD, Browser, tampered_tokens
 
 OLD = "ann@example.com"
 NEW = "ann.new@example.org"
@@ -185,19 +185,14 @@ def test_a_reset_link_sent_to_the_old_address_dies_with_the_change(app, browser,
     assert "This reset link is not valid or has already been used." in stranger.last_page
 
 
-@pytest.mark.parametrize("mangle", [
-    lambda t: t[:-2],
-    lambda t: t[:10],
-    lambda t: "x" + t[1:],
-    lambda t: "A" * 5000,
-])
-def test_tampered_links_are_refused(browser, reader, mailbox, deliver, mangle, db_session):
+def test_tampered_links_are_refused(browser, reader, mailbox, deliver, db_session):
     browser.login(OLD)
     link = emailed_link(browser, mailbox, deliver)
     token = path_of(link).rsplit("/", 1)[1]
-    response = browser.get(f"/account/email/confirm/{mangle(token)}")
-    assert response.status_code == 400
-    assert "This link doesn't work" in browser.last_page
+    for bad in [*tampered_tokens(token), "x" + token[1:], "A" * 5000]:
+        response = browser.get(f"/account/email/confirm/{bad}")
+        assert response.status_code == 400
+        assert "This link doesn't work" in browser.last_page
     assert db_session.scalar(select(User.email)) == OLD
 
 

@@ -66,3 +66,12 @@ def test_zero_means_no_cap(tmp_path):
     with slots.slot(folder, 0) as a, slots.slot(folder, 0) as b:
         assert a and b
     assert not folder.exists()
+
+
+def test_a_folder_that_cannot_hold_the_locks_lifts_the_cap(tmp_path, caplog):
+    # A misconfigured instance folder must not stop every social sign-in.
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    with caplog.at_level("WARNING"), slots.slot(blocker / "provider-slots", 1) as held:
+        assert held
+    assert "sign-ins are not capped" in caplog.text

@@ -16,6 +16,8 @@ TOKEN = "eyJ1aWQiOjF9.awc64Q.84R45JgL35-uznawhCHsvk-a_E4"
 @pytest.mark.parametrize(("line", "expected"), [
     (f"GET /confirm/{TOKEN} HTTP/1.1", "GET /confirm/[redacted] HTTP/1.1"),
     (f"POST /password/reset/{TOKEN}?x=1 HTTP/1.1", "POST /password/reset/[redacted]?x=1 HTTP/1.1"),
+    (f"POST /account/email/confirm/{TOKEN} HTTP/1.1",
+     "POST /account/email/confirm/[redacted] HTTP/1.1"),
     ("GET /login/google/callback?state=abc&code=4%2F0Ad HTTP/1.1",
      "GET /login/google/callback?state=[redacted]&code=[redacted] HTTP/1.1"),
     ("GET /confirm/resend HTTP/1.1", "GET /confirm/resend HTTP/1.1"),

@@ -17,22 +17,44 @@ by the kernel if a worker dies holding one.
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+log = logging.getLogger(__name__)
 
 
 @contextmanager
 def slot(folder: str | os.PathLike[str], limit: int) -> Iterator[bool]:
     """Hold one of ``limit`` slots for the block: yields True, or False when all are taken.
 
-    ``limit`` 0 means no cap (always True, no file touched).
+    ``limit`` 0 means no cap (always True, no file touched). A folder that cannot
+    hold the lock files (read-only, full) lifts the cap too, with a warning: a
+    misconfigured instance folder must not stop every social sign-in.
     """
     if limit <= 0:
         yield True
         return
-    folder = Path(folder)
+    try:
+        descriptor = _take(Path(folder), limit)
+    except OSError as exc:
+        log.warning("provider slots unavailable in %s (%s): sign-ins are not capped",
+                    folder, exc.strerror or type(exc).__name__)
+        yield True
+        return
+    if descriptor is None:
+        yield False
+        return
+    try:
+        yield True
+    finally:
+        os.close(descriptor)  # and with it the lock
+
+
+def _take(folder: Path, limit: int) -> int | None:
+    """The open, locked file of a free slot, or None when every slot is held."""
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     for index in range(limit):
         descriptor = os.open(folder / f"{index}.lock", os.O_RDWR | os.O_CREAT, 0o600)
@@ -41,9 +63,5 @@ def slot(folder: str | os.PathLike[str], limit: int) -> Iterator[bool]:
         except BlockingIOError:
             os.close(descriptor)
             continue
-        try:
-            yield True
-        finally:
-            os.close(descriptor)  # and with it the lock
-        return
-    yield False
+        return descriptor
+    return None

@@ -1,6 +1,6 @@
 """Keep tokens out of access logs.
 
-Confirmation and reset links carry their token in the path, and a provider's
+Confirmation, reset and email-change links carry their token in the path, and a provider's
 callback carries its code and state in the query: an access log line would
 otherwise hold a working credential. Both servers we ship log through here:
 the development server (``auth-service run``) and gunicorn (``logger_class``).
