@@ -20,18 +20,32 @@ def normalize_email(raw: str) -> str:
     """Return the canonical form of an address, or raise InvalidInput (``email.invalid``).
 
     Addresses are compared case-insensitively: the whole address is lower-cased
-    after email-validator has normalised it, so ``Ann@Example.com`` is one account.
+    after email-validator has normalised it, so ``Ann@Example.com`` is one account,
+    and so are ``ann@ｅxample.com`` and ``ann@example。com`` (IDNA maps the domain).
     """
+    email = _canonical(raw, deliverability=current_app.config["EMAIL_CHECK_DELIVERABILITY"])
+    if email is None:
+        raise InvalidInput("email.invalid", "Enter a valid email address.", field="email")
+    return email
+
+
+def canonical_email(raw: str) -> str | None:
+    """The address as :func:`normalize_email` would store it, or None if it is not one.
+
+    Never asks DNS: this is what per-address rate limits are keyed on, so every
+    spelling of one account's address counts against that account's one allowance.
+    """
+    return _canonical(raw, deliverability=False)
+
+
+def _canonical(raw: str, *, deliverability: bool) -> str | None:
     try:
-        result = validate_email(
-            raw.strip(),
-            check_deliverability=current_app.config["EMAIL_CHECK_DELIVERABILITY"],
-        )
+        result = validate_email(raw.strip(), check_deliverability=deliverability)
     except EmailNotValidError:
-        raise InvalidInput("email.invalid", "Enter a valid email address.", field="email") from None
+        return None
     # RFC 5321's 64 octets, which email-validator only holds to in its strict mode.
     if len(result.local_part.encode()) > MAX_LOCAL_PART:
-        raise InvalidInput("email.invalid", "Enter a valid email address.", field="email")
+        return None
     return result.normalized.lower()
 
 

@@ -13,7 +13,7 @@ from auth_service.flows import recovery
 from auth_service.flows import sessions as session_flow
 from auth_service.providers import registry
 from auth_service.security.passwords import verify_password
-from auth_service.views import sessions
+from auth_service.views import limits, sessions
 from auth_service.views.common import attach, client, show
 from auth_service.views.devices import describe
 from auth_service.views.forms import (
@@ -101,6 +101,8 @@ def unlink(identity_id: int) -> Response | tuple[str, int]:
 
 @bp.route("/reauth", methods=["GET", "POST"])
 @login_required
+@limits.per_ip
+@limits.per_account
 def reauth() -> Response | tuple[str, int]:
     """Prove it's you again before linking or unlinking: password, or a linked provider."""
     form = ReauthForm()
@@ -138,6 +140,8 @@ def after_reauth() -> Response | tuple[str, int]:
 
 @bp.post("/password")
 @login_required
+@limits.per_ip
+@limits.per_account
 def change_password() -> Response | tuple[str, int]:
     form = ChangePasswordForm()
     if form.validate_on_submit():

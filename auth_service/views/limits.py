@@ -1,24 +1,42 @@
 """Rate limits for the credential endpoints: per client IP and per submitted address.
 
-The per-address key is the address as typed (lower-cased), known or not, so a
-limit answers the same for registered and unregistered addresses.
+The per-address key is the address as the account lookup normalises it, known or
+not, so every spelling of one address (``Alice@Example.com``, ``alice@ｅxample.com``,
+``alice@example。com``) shares one allowance, and a limit answers the same for
+registered and unregistered addresses. Input that is not an address at all is
+keyed on the string typed.
 """
 
 from __future__ import annotations
 
 from flask import request
+from flask_login import current_user
 from flask_limiter.util import get_remote_address
 
 from auth_service.extensions import limiter
+from auth_service.flows.accounts import canonical_email
 
 PER_IP = "30 per minute; 300 per hour"
 PER_ACCOUNT = "10 per minute; 50 per hour"
 
 
 def _address_key() -> str:
-    email = (request.form.get("email") or "").strip().lower()[:320]
-    return f"address:{email}" if email else f"ip:{get_remote_address()}"
+    typed = (request.form.get("email") or "")[:320]
+    if not typed.strip():
+        return f"ip:{get_remote_address()}"
+    return f"address:{canonical_email(typed) or typed.strip().lower()}"
+
+
+def _account_key() -> str:
+    """The signed-in account (its id), else the client's address."""
+    if current_user.is_authenticated:
+        return f"account:{current_user.id}"
+    return f"ip:{get_remote_address()}"
 
 
 per_ip = limiter.limit(PER_IP, methods=["POST"], key_func=get_remote_address)
 per_address = limiter.limit(PER_ACCOUNT, methods=["POST"], key_func=_address_key)
+# For a password typed by someone already holding a session (re-authentication, change
+# of password): the same allowance as sign-in, so a left-open browser or a stolen cookie
+# cannot guess the password any faster than the sign-in page lets anyone.
+per_account = limiter.limit(PER_ACCOUNT, methods=["POST"], key_func=_account_key)

@@ -1,0 +1,1 @@
+"""Tests that replay the attacks of an adversarial pass, each named after its attack."""
