@@ -51,6 +51,11 @@ Headers: TypeAlias = list[tuple[str, str]]
 _ENCODER = json.JSONEncoder(ensure_ascii=True, sort_keys=True)
 UNAUTHENTICATED = _ENCODER.encode({"error": "unauthenticated"})
 
+# Header values must be ASCII, and neither names nor addresses need be (кnown@example.com
+# is a valid address): both go out as percent-encoded UTF-8. In an address every printable
+# ASCII character but "%" is left as is, so an ASCII address reads the same encoded or not.
+EMAIL_SAFE = "".join(chr(code) for code in range(0x21, 0x7F) if chr(code) != "%")
+
 
 def _token(environ: Mapping[str, Any], cookie: str) -> str | None:
     """The bearer token, else the session cookie (its first value, as request.cookies)."""
@@ -102,8 +107,7 @@ def answer(environ: Mapping[str, Any], config: Mapping[str, Any]) -> tuple[int, 
         status, body = 200, _ENCODER.encode(_body(check))
         headers = [
             ("X-Auth-User-Id", str(check.user_id)),
-            ("X-Auth-Email", check.email),
-            # Header values must be ASCII; names are not, so this one is percent-encoded UTF-8.
+            ("X-Auth-Email", quote(check.email, safe=EMAIL_SAFE)),
             ("X-Auth-Name", quote(check.name, safe=" ")),
         ]
     headers.append(("Cache-Control", "no-store"))
