@@ -25,7 +25,8 @@ def safe_return_to(value: str | None, *, base_url: str, trusted: Iterable[str]) 
     """Return the absolute URL to send the reader to, or None if ``value`` is not trusted.
 
     A path (``/articles/1``) is resolved against ``base_url``; an absolute URL must
-    have exactly one of the ``trusted`` origins (scheme, host and port).
+    have exactly one of the ``trusted`` origins (scheme, host and port). Anything the
+    URL parser cannot read is untrusted too: this never raises.
     """
     if not value or len(value) > MAX_LENGTH or _FORBIDDEN.search(value):
         return None
@@ -35,8 +36,11 @@ def safe_return_to(value: str | None, *, base_url: str, trusted: Iterable[str]) 
         head = _QUERY_OR_FRAGMENT.split(form, maxsplit=1)[0]
         if head.startswith("//") or _FORBIDDEN_DECODED.search(head):
             return None
-    absolute = urljoin(base_url + "/", value)
-    parts = urlsplit(absolute)
+    try:
+        absolute = urljoin(base_url + "/", value)
+        parts = urlsplit(absolute)
+    except ValueError:  # "http://[", a netloc with a fullwidth colon…: not a URL we can trust
+        return None
     if parts.scheme not in {"http", "https"} or parts.username or parts.password:
         return None
     if "@" in parts.netloc or "%" in parts.netloc:
