@@ -7,7 +7,15 @@ from collections.abc import Callable
 import click
 from flask.cli import with_appcontext
 
-from auth_service.cli.output import details, json_document, json_line, read_password, table, when
+from auth_service.cli.output import (
+    details,
+    json_document,
+    json_line,
+    printable,
+    read_password,
+    table,
+    when,
+)
 from auth_service.flows import admin
 
 EMAIL = click.argument("email")
@@ -92,7 +100,7 @@ def show(email: str, as_json: bool) -> None:
     for key in ("id", "email", "name", "email_confirmed", "roles", "disabled", "has_password",
                 "created_at", "last_login_at"):
         value = ", ".join(data[key]) if isinstance(data[key], list) else data[key]
-        click.echo(f"{key.replace('_', ' '):>16}: {value}")
+        click.echo(f"{key.replace('_', ' '):>16}: {printable(value)}")
     click.echo(f"\nProviders ({len(identities)})")
     table(["PROVIDER", "SUBJECT", "EMAIL", "LAST USED"],
           [[i.provider, i.subject, i.email, when(i.last_used_at)] for i in identities])

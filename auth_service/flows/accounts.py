@@ -21,7 +21,8 @@ def normalize_email(raw: str) -> str:
 
     Addresses are compared case-insensitively: the whole address is lower-cased
     after email-validator has normalised it, so ``Ann@Example.com`` is one account,
-    and so are ``ann@ｅxample.com`` and ``ann@example。com`` (IDNA maps the domain).
+    and so is the same address with fullwidth letters or an ideographic full stop in
+    its domain (IDNA maps them).
     """
     email = _canonical(raw, deliverability=current_app.config["EMAIL_CHECK_DELIVERABILITY"])
     if email is None:

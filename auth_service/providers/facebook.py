@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from auth_service.providers.oidc import https_url
-from auth_service.providers.profile import Profile, ProviderError, clip
+from auth_service.providers.profile import Profile, ProviderError, clip, subject_of
 from auth_service.providers.settings import ProviderSettings
 
 
@@ -36,7 +36,7 @@ def profile(client: Any, token: dict[str, Any], settings: ProviderSettings) -> P
     email = data.get("email")
     return Profile(
         provider=settings.name,
-        subject=str(data["id"])[:255],
+        subject=subject_of(data["id"], settings.label),
         email=email if isinstance(email, str) and email else None,
         email_verified=settings.trust_email and bool(email),
         name=clip(data.get("name"), 100),

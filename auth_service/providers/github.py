@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from auth_service.providers.oidc import https_url
-from auth_service.providers.profile import Profile, ProviderError, clip
+from auth_service.providers.profile import Profile, ProviderError, clip, subject_of
 from auth_service.providers.settings import ProviderSettings
 
 
@@ -38,7 +38,7 @@ def profile(client: Any, token: dict[str, Any], settings: ProviderSettings) -> P
                     and e.get("verified") is True and isinstance(e.get("email"), str)), None)
     return Profile(
         provider=settings.name,
-        subject=str(account["id"])[:255],
+        subject=subject_of(account["id"], settings.label),
         email=primary["email"] if primary else None,
         email_verified=primary is not None,
         name=clip(account.get("name") or account.get("login"), 100),

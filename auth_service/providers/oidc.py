@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from auth_service.providers.profile import Profile, ProviderError, clip, truthy
+from auth_service.providers.profile import Profile, ProviderError, clip, subject_of, truthy
 from auth_service.providers.settings import ProviderSettings
 
 SCOPE = "openid email profile"
@@ -34,7 +34,7 @@ def profile(client: Any, token: dict[str, Any], settings: ProviderSettings) -> P
     email = claims.get("email")
     return Profile(
         provider=settings.name,
-        subject=str(claims["sub"])[:255],
+        subject=subject_of(claims["sub"], settings.label),
         email=email if isinstance(email, str) and email else None,
         email_verified=truthy(claims.get("email_verified")),
         name=clip(claims.get("name") or claims.get("preferred_username"), 100),

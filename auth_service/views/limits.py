@@ -1,8 +1,8 @@
 """Rate limits for the credential endpoints: per client IP and per submitted address.
 
 The per-address key is the address as the account lookup normalises it, known or
-not, so every spelling of one address (``Alice@Example.com``, ``alice@ｅxample.com``,
-``alice@example。com``) shares one allowance, and a limit answers the same for
+not, so every spelling of one address (capitals, fullwidth letters or an ideographic
+full stop in the domain) shares one allowance, and a limit answers the same for
 registered and unregistered addresses. Input that is not an address at all is
 keyed on the string typed.
 """
@@ -10,8 +10,8 @@ keyed on the string typed.
 from __future__ import annotations
 
 from flask import request
-from flask_login import current_user
 from flask_limiter.util import get_remote_address
+from flask_login import current_user
 
 from auth_service.extensions import limiter
 from auth_service.flows.accounts import canonical_email

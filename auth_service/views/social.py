@@ -191,6 +191,8 @@ MESSAGES = {
                    "moment.",
     "social.invalid_token": "We couldn't verify the answer from {label}, so you were not "
                             "signed in. Please try again.",
+    "social.bad_profile": "{label} sent a profile we could not read, so you were not signed "
+                          "in.",
     "social.reauth_mismatch": "That {label} account is not linked to the account you're "
                               "signed in to.",
 }

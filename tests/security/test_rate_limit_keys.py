@@ -11,7 +11,8 @@ from tests.conftest import PASSWORD
 # ideographic full stop in the domain), and each was a fresh allowance of tries.
 VARIANTS = [
     "alice@example.com", "alice@ｅxample.com", "alice@eｘample.com", "alice@exａmple.com",
-    "alice@examｐle.com", "alice@example。com", "alice@ｅｘample.com", "alice@ＥＸＡＭＰＬＥ.ＣＯＭ",
+    "alice@examｐle.com", "alice@example。com", "alice@ｅｘample.com",
+    "alice@ＥＸＡＭＰＬＥ.ＣＯＭ",
     "ALICE@example.com", "alice@example.ｃom", "Alice@ｅxample。com", "alice@exampｌe.com",
     "alice@examplｅ.com",
 ]
