@@ -44,3 +44,15 @@ class TokenError(FlowError):
         # Set only when the signature was good but the link is too old: the page
         # can then offer a new link to that address without asking for it.
         self.expired_email = expired_email
+
+
+class Unconfirmed(FlowError):
+    """The credentials are right but the address is not proven yet (``login.unconfirmed``).
+
+    ``proof`` is for the browser that got this far (flows/address_proof.py): the
+    confirmation link, opened there, then keeps what this browser signed in with.
+    """
+
+    def __init__(self, message: str, *, proof: str) -> None:
+        super().__init__("login.unconfirmed", message, status=403)
+        self.proof = proof

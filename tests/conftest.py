@@ -20,7 +20,7 @@ from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
 from unittest import mock
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import pytest
 import redis
@@ -336,6 +336,24 @@ class Browser:
         url = "/login" + ("?" + urlencode(query) if query else "")
         return self.submit(url, {"email": email, "password": password,
                                  "return_to": query.get("return_to", "")}, form_url=url)
+
+
+def register(browser: Browser, email: str = "new@example.com", password: str = PASSWORD,
+             **extra: str):
+    """Fill in and send the registration form."""
+    return browser.submit("/register", {"email": email, "password": password, **extra})
+
+
+def forgot(browser: Browser, email: str, **kwargs):
+    """Fill in and send the "forgot password" form."""
+    return browser.submit("/password/forgot", {"email": email}, **kwargs)
+
+
+def mail_path(mailbox: Mailbox, address: str, prefix: str) -> str:
+    """Path and query of the first ``prefix`` link in the last email to ``address``,
+    to follow with the test client (which ignores the host)."""
+    parts = urlsplit(mailbox.link(address, prefix))
+    return parts.path + ("?" + parts.query if parts.query else "")
 
 
 @pytest.fixture

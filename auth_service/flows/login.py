@@ -9,8 +9,9 @@ from __future__ import annotations
 from flask import current_app
 
 from auth_service import clock
-from auth_service.errors import FlowError
+from auth_service.errors import FlowError, Unconfirmed
 from auth_service.extensions import db
+from auth_service.flows import address_proof
 from auth_service.flows.accounts import find_by_email, normalize_email
 from auth_service.flows.audit import Client, record
 from auth_service.models import User
@@ -23,7 +24,8 @@ def authenticate(raw_email: str, password: str, *, client: Client | None = None)
     """Return the account whose credentials these are; commits the audit row either way.
 
     Raises FlowError ``login.failed`` (unknown address or wrong password, same text),
-    ``login.disabled`` or ``login.unconfirmed`` (only after a correct password).
+    ``login.disabled`` or Unconfirmed (only after a correct password: it carries the
+    browser proof that lets this browser's confirmation keep the password).
     """
     email = normalize_email(raw_email)
     user = find_by_email(email)
@@ -39,9 +41,8 @@ def authenticate(raw_email: str, password: str, *, client: Client | None = None)
     if current_app.config["REQUIRE_CONFIRMED_EMAIL"] and not user.email_confirmed:
         record("login.failed", user=user, client=client, reason="unconfirmed")
         db.session.commit()
-        raise FlowError("login.unconfirmed",
-                        "Confirm your email address first: follow the link we emailed you.",
-                        status=403)
+        raise Unconfirmed("Confirm your email address first: follow the link we emailed you.",
+                          proof=address_proof.browser_proof(user))
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     user.last_login_at = clock.now()

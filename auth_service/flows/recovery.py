@@ -8,16 +8,16 @@ two racing uses of one link cannot both succeed.
 from __future__ import annotations
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from auth_service import clock, links
-from auth_service.errors import FlowError, TokenError
+from auth_service.errors import TokenError
 from auth_service.extensions import db
-from auth_service.flows import sessions
+from auth_service.flows import address_proof, sessions
 from auth_service.flows.accounts import find_by_email, get, normalize_email
 from auth_service.flows.audit import Client, record
 from auth_service.mail.outbox import enqueue, expires_in, render
-from auth_service.models import Identity, OutboxMessage, User
+from auth_service.models import OutboxMessage, User
 from auth_service.security import tokens
 from auth_service.security.passwords import check_policy, hash_password
 from auth_service.security.tokens import Purpose
@@ -80,7 +80,7 @@ def complete_recovery(token: str, new_password: str, *, client: Client | None = 
 
     Following the emailed link proves the reader controls the address, so an
     unconfirmed address becomes confirmed here, and the provider accounts linked
-    to it that never proved that address are unlinked.
+    to it that never proved that address are unlinked (flows/address_proof.py).
     """
     user = check(token)
     check_policy(new_password, email=user.email)
@@ -101,37 +101,14 @@ def complete_recovery(token: str, new_password: str, *, client: Client | None = 
         raise _invalid()
     sessions.revoke_all(user, reason="password_reset", client=client)
     if proves_address:
-        _drop_unproven_identities(user, client)
+        address_proof.drop_unproven_identities(user, reason="unconfirmed_account_recovered",
+                                               client=client)
     enqueue("recovery/password_changed", to=user.email, user=user,
             forgot_url=links.forgot(), changed_at=now)
     record("recovery.completed", user=user, client=client)
     db.session.commit()
     db.session.refresh(user)
     return user
-
-
-def _drop_unproven_identities(user: User, client: Client | None) -> None:
-    """Unlink the provider accounts that never proved this account's address (no commit).
-
-    Whoever made an unconfirmed account never showed they own its address: a
-    provider account that gave no verified address (a Facebook account that typed
-    someone else's) would otherwise keep a way into the account after the real
-    owner takes it over by this reset (pre-account hijacking). Like the old
-    password and sessions, it goes; the owner can link their own from /account.
-    """
-    for identity in db.session.scalars(select(Identity).where(Identity.user_id == user.id)):
-        if identity.email_verified and _same_address(identity.email, user.email):
-            continue
-        db.session.delete(identity)
-        record("social.unlinked", user=user, client=client, provider=identity.provider,
-               reason="unconfirmed_account_recovered")
-
-
-def _same_address(provider_email: str | None, account_email: str) -> bool:
-    try:
-        return provider_email is not None and normalize_email(provider_email) == account_email
-    except FlowError:
-        return False
 
 
 def _invalid() -> TokenError:

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from auth_service import links
 from auth_service.extensions import db
-from auth_service.flows import verification
+from auth_service.flows import address_proof, verification
 from auth_service.flows.accounts import clean_display_name, find_by_email, normalize_email
 from auth_service.flows.audit import Client, record
 from auth_service.mail.outbox import enqueue
@@ -19,10 +19,12 @@ from auth_service.security.passwords import check_policy, hash_password
 
 
 def register(raw_email: str, password: str, display_name: str | None = None, *,
-             client: Client | None = None, return_to: str | None = None) -> None:
+             client: Client | None = None, return_to: str | None = None) -> str:
     """Create the account or notify the address's owner; commits. Raises InvalidInput.
 
-    Returns nothing on purpose: the caller must not be able to tell which happened.
+    Returns a browser proof for the registering browser to keep: the new account's
+    (flows/address_proof.py), or a decoy of the same shape when the address was
+    registered already, so the caller cannot tell which happened.
     """
     email = normalize_email(raw_email)
     check_policy(password, email=email)
@@ -43,10 +45,11 @@ def register(raw_email: str, password: str, display_name: str | None = None, *,
             verification.send_confirmation(user, return_to=return_to)
             record("registration.created", user=user, client=client)
             db.session.commit()
-            return
+            return address_proof.browser_proof(user)
     if existing is not None:
         notify_owner(existing, client)
         db.session.commit()
+    return address_proof.decoy_proof()
 
 
 def notify_owner(user: User, client: Client | None) -> None:

@@ -15,9 +15,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from auth_service import clock
-from auth_service.errors import FlowError
+from auth_service.errors import FlowError, Unconfirmed
 from auth_service.extensions import db
-from auth_service.flows import registration, verification
+from auth_service.flows import address_proof, registration, verification
 from auth_service.flows.accounts import find_by_email, normalize_email
 from auth_service.flows.audit import Client, record
 from auth_service.models import Identity, User
@@ -41,7 +41,8 @@ def sign_in(profile: Profile, *, label: str, client: Client | None = None) -> Us
     """The account this provider account signs in to, created if new; commits.
 
     Raises FlowError ``social.account_exists`` (the address belongs to an account
-    we may not attach to), ``login.disabled``, or EmailRequired.
+    we may not attach to), ``login.disabled``, Unconfirmed (with this browser's
+    proof, flows/address_proof.py), or EmailRequired.
     """
     identity = find_identity(profile.provider, profile.subject)
     if identity is not None:
@@ -82,21 +83,22 @@ def sign_in(profile: Profile, *, label: str, client: Client | None = None) -> Us
     return _signed_in(user, profile, client)
 
 
-def sign_up_with_email(profile: Profile, raw_email: str, *, client: Client | None = None) -> None:
+def sign_up_with_email(profile: Profile, raw_email: str, *, client: Client | None = None) -> str:
     """Finish a sign-up whose provider gave no address: confirm the typed one by link; commits.
 
-    Answers nothing either way (the page is the same): a new address gets the
+    Tells nothing either way (the page is the same): a new address gets the
     account, unconfirmed, and a confirmation link; a registered one gets the
-    "someone tried to register" email and no identity is attached.
+    "someone tried to register" email and no identity is attached. Returns a
+    browser proof as registration does (a decoy unless an account was made).
     """
     email = normalize_email(raw_email)
     if find_identity(profile.provider, profile.subject) is not None:
-        return
+        return address_proof.decoy_proof()
     existing = find_by_email(email)
     if existing is not None:
         registration.notify_owner(existing, client)
         db.session.commit()
-        return
+        return address_proof.decoy_proof()
     user = User(email=email, display_name=profile.name, avatar_url=profile.avatar_url)
     db.session.add(user)
     db.session.flush()
@@ -104,6 +106,7 @@ def sign_up_with_email(profile: Profile, raw_email: str, *, client: Client | Non
     verification.send_confirmation(user)
     record("registration.created", user=user, client=client, method=profile.provider)
     db.session.commit()
+    return address_proof.browser_proof(user)
 
 
 def link(user: User, profile: Profile, *, label: str, client: Client | None = None) -> None:
@@ -168,9 +171,8 @@ def _signed_in(user: User, profile: Profile, client: Client | None) -> User:
         record("login.failed", user=user, client=client, reason="unconfirmed",
                method=profile.provider)
         db.session.commit()
-        raise FlowError("login.unconfirmed",
-                        "Confirm your email address first: follow the link we emailed you, "
-                        "then continue again.", status=403)
+        raise Unconfirmed("Confirm your email address first: follow the link we emailed you, "
+                          "then continue again.", proof=address_proof.browser_proof(user))
     user.last_login_at = clock.now()
     record("login.succeeded", user=user, client=client, method=profile.provider)
     db.session.commit()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, redirect, render_template, request, url_for
+from flask import current_app, redirect, render_template, request, session, url_for
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
@@ -16,6 +16,24 @@ from auth_service.security.redirects import safe_return_to
 def client() -> Client:
     """The caller's address and user agent for the audit log."""
     return Client(ip=request.remote_addr, user_agent=request.headers.get("User-Agent"))
+
+
+# Browser proofs (flows/address_proof.py) this browser was given, newest last, in Flask's
+# signed cookie: a few, for a browser that registered more than one account.
+PROOFS_KEY = "auth_proofs"
+MAX_PROOFS = 3
+
+
+def keep_proof(proof: str) -> None:
+    """Remember a browser proof in this browser."""
+    held = [p for p in session.get(PROOFS_KEY, []) if isinstance(p, str)]
+    session[PROOFS_KEY] = [*held, proof][-MAX_PROOFS:]
+
+
+def held_proofs() -> list[str]:
+    """The browser proofs this browser holds."""
+    held = session.get(PROOFS_KEY, [])
+    return [p for p in held if isinstance(p, str)] if isinstance(held, list) else []
 
 
 def trusted_return_to(value: str | None) -> str | None:

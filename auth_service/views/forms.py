@@ -79,6 +79,16 @@ class ReauthForm(FlaskForm):
     password = _password("Password", "current-password")
 
 
+class ConfirmForm(FlaskForm):
+    """The confirmation page's button, and the password when this browser did not choose it."""
+
+    password = PasswordField("Password", validators=[
+        Optional(),
+        Length(max=passwords.MAX_LENGTH,
+               message=f"Use at most {passwords.MAX_LENGTH} characters."),
+    ], render_kw={"autocomplete": "current-password", "maxlength": passwords.MAX_LENGTH})
+
+
 class ButtonForm(FlaskForm):
     """A form that is only a button (confirm, sign out): the CSRF token is its whole content."""
 

@@ -6,10 +6,17 @@ from flask import Blueprint, redirect, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from auth_service.errors import FlowError, InvalidInput
+from auth_service.errors import FlowError, InvalidInput, Unconfirmed
 from auth_service.flows import login as login_flow
 from auth_service.views import limits, sessions
-from auth_service.views.common import attach, client, go_back, show, trusted_return_to
+from auth_service.views.common import (
+    attach,
+    client,
+    go_back,
+    keep_proof,
+    show,
+    trusted_return_to,
+)
 from auth_service.views.forms import ButtonForm, LoginForm
 
 bp = Blueprint("login", __name__)
@@ -30,6 +37,9 @@ def login() -> Response | tuple[str, int]:
             user = login_flow.authenticate(form.email.data, form.password.data, client=client())
         except InvalidInput as exc:
             attach(form, exc)
+        except Unconfirmed as exc:
+            keep_proof(exc.proof)  # the confirmation link, opened here, keeps this password
+            error = exc
         except FlowError as exc:
             error = exc
         else:

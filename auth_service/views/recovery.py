@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, request
 from werkzeug.wrappers import Response
 
 from auth_service.errors import InvalidInput, TokenError
@@ -47,4 +47,5 @@ def reset(token: str) -> Response | tuple[str, int]:
     except TokenError as exc:
         return show("recovery/problem.html", EmailForm(formdata=None), status=exc.status,
                     error=exc)
-    return show("recovery/reset.html", form, user=user)
+    return show("recovery/reset.html", form, user=user,
+                confirmed=request.args.get("confirmed") == "1" and user.email_confirmed)

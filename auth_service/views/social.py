@@ -25,7 +25,7 @@ from requests import RequestException
 from werkzeug.wrappers import Response
 
 from auth_service import clock
-from auth_service.errors import FlowError, InvalidInput
+from auth_service.errors import FlowError, InvalidInput, Unconfirmed
 from auth_service.extensions import db
 from auth_service.flows import sessions as session_flow
 from auth_service.flows import social_login
@@ -33,7 +33,14 @@ from auth_service.flows.audit import record
 from auth_service.providers import registry, slots
 from auth_service.providers.profile import Profile, ProviderError
 from auth_service.views import limits, sessions
-from auth_service.views.common import attach, client, go_back, show, trusted_return_to
+from auth_service.views.common import (
+    attach,
+    client,
+    go_back,
+    keep_proof,
+    show,
+    trusted_return_to,
+)
 from auth_service.views.forms import ButtonForm, EmailForm
 
 bp = Blueprint("social", __name__)
@@ -148,6 +155,9 @@ def _finish(provider: registry.Provider, flow: dict[str, Any],
         session[PENDING_KEY] = {**asdict(profile), "return_to": flow.get("return_to"),
                                 "at": int(clock.now().timestamp())}
         return redirect(url_for("social.ask_email", name=provider.name), code=303)
+    except Unconfirmed as exc:
+        keep_proof(exc.proof)  # the confirmation link, opened here, keeps this provider account
+        return show("social/problem.html", status=exc.status, error=exc, provider=provider)
     except FlowError as exc:
         return show("social/problem.html", status=exc.status, error=exc, provider=provider)
     sessions.start(user, method=provider.name)
@@ -170,11 +180,12 @@ def ask_email(name: str) -> Answer:
         profile = Profile(**{k: pending[k] for k in (
             "provider", "subject", "email", "email_verified", "name", "avatar_url")})
         try:
-            social_login.sign_up_with_email(profile, form.email.data, client=client())
+            proof = social_login.sign_up_with_email(profile, form.email.data, client=client())
         except InvalidInput as exc:
             attach(form, exc)
         else:
             session.pop(PENDING_KEY, None)
+            keep_proof(proof)
             return show("social/check_email.html", provider=provider)
     return show("social/ask_email.html", form, provider=provider)
 
