@@ -71,6 +71,14 @@ def provider_login(authorize_url: str, sub: str | None, *, deny: bool = False,
     return answer.headers["Location"]
 
 
+def continue_with(browser: Any, sub: str, name: str = "mock", **kwargs: Any) -> Any:
+    """The whole round trip from "Continue with" to the callback, as ``sub`` at provider
+    ``name``; returns the callback's answer (``kwargs`` go to provider_login)."""
+    start = browser.get(f"/login/{name}")
+    assert start.status_code == 302, browser.last_page
+    return browser.get(local_path(provider_login(start.headers["Location"], sub, **kwargs)))
+
+
 def local_path(url: str) -> str:
     """The path and query of a URL on the service (the test client ignores the host)."""
     parts = urlsplit(url)

@@ -36,6 +36,9 @@ def _account_key() -> str:
 
 per_ip = limiter.limit(PER_IP, methods=["POST"], key_func=get_remote_address)
 per_address = limiter.limit(PER_ACCOUNT, methods=["POST"], key_func=_address_key)
+# A provider round trip is two GETs (the start, then the provider's redirect back), each
+# of which may make the service call the provider: limited per IP whatever the method.
+round_trip = limiter.limit(PER_IP, key_func=get_remote_address)
 # For a password typed by someone already holding a session (re-authentication, change
 # of password): the same allowance as sign-in, so a left-open browser or a stolen cookie
 # cannot guess the password any faster than the sign-in page lets anyone.

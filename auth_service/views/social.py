@@ -85,13 +85,14 @@ def _provider_slot() -> AbstractContextManager[bool]:
 
 
 @bp.get("/login/<name>")
-@limits.per_ip
+@limits.round_trip
 def start(name: str) -> Answer:
     provider = _provider(name)
     return _begin(provider, "login", trusted_return_to(request.args.get("return_to")))
 
 
 @bp.post("/account/link/<name>")
+@limits.round_trip
 def start_link(name: str) -> Answer:
     provider = _provider(name)
     if not current_user.is_authenticated or not ButtonForm().validate_on_submit():
@@ -102,6 +103,7 @@ def start_link(name: str) -> Answer:
 
 
 @bp.post("/account/reauth/<name>")
+@limits.round_trip
 def start_reauth(name: str) -> Answer:
     provider = _provider(name)
     if not current_user.is_authenticated or not ButtonForm().validate_on_submit():
@@ -110,13 +112,15 @@ def start_reauth(name: str) -> Answer:
 
 
 @bp.get("/login/<name>/callback")
-@limits.per_ip
+@limits.round_trip
 def callback(name: str) -> Answer:
     provider = _provider(name)
     flow = session.pop(FLOW_KEY, None)
     if not isinstance(flow, dict) or flow.get("provider") != name:
         return _failed(provider, "social.state", None)
     try:
+        if not provider.accepts_issuer(request.args.get("iss")):
+            return _failed(provider, "social.issuer", None)
         with _provider_slot() as free:
             if not free:
                 return _failed(provider, "social.busy", None)
@@ -202,6 +206,8 @@ MESSAGES = {
                    "moment.",
     "social.invalid_token": "We couldn't verify the answer from {label}, so you were not "
                             "signed in. Please try again.",
+    "social.issuer": "The answer did not come from {label}, so you were not signed in. "
+                     "Please start again.",
     "social.bad_profile": "{label} sent a profile we could not read, so you were not signed "
                           "in.",
     "social.reauth_mismatch": "That {label} account is not linked to the account you're "

@@ -9,34 +9,10 @@ from sqlalchemy import func, select
 
 from auth_service.models import Identity, Session, User
 from tests.conftest import PASSWORD, Browser, mail_path, register
-from tests.social_support import (
-    OIDCProvider,
-    local_path,
-    provider_login,
-    serve,
-    start_oidc_provider,
-)
+from tests.social_support import continue_with, local_path
 
 VICTIM = "victim@example.com"
 SQUATTER_PASSWORD = "the squatter's own passphrase"
-
-
-@pytest.fixture(scope="module")
-def provider():
-    with serve(start_oidc_provider()) as base:
-        yield OIDCProvider(base)
-
-
-@pytest.fixture
-def settings(settings, provider):
-    return {"OIDC_MOCK_DISCOVERY_URL": provider.discovery, "OIDC_MOCK_CLIENT_ID": "auth-service",
-            "OIDC_MOCK_CLIENT_SECRET": "s3cret", "OIDC_MOCK_LABEL": "Travel ID", **settings}
-
-
-def continue_with(browser, sub: str):
-    start = browser.get("/login/mock")
-    assert start.status_code == 302
-    return browser.get(local_path(provider_login(start.headers["Location"], sub)))
 
 
 def confirmation(mailbox, deliver) -> str:

@@ -7,40 +7,16 @@ import pytest
 from sqlalchemy import select
 
 from auth_service.models import Identity, User
-from tests.social_support import (
-    OIDCProvider,
-    local_path,
-    provider_login,
-    serve,
-    start_oidc_provider,
-)
+from tests.social_support import continue_with
 
 HOSTILE = "Mallory\x1b[2J\x1b]0;pwned\x07\u202e\x9b31m"
 RAW = ("\x1b", "\x07", "\x9b", "\u202e")
 
 
-@pytest.fixture(scope="module")
-def provider():
-    with serve(start_oidc_provider()) as base:
-        yield OIDCProvider(base)
-
-
-@pytest.fixture
-def settings(settings, provider):
-    return {"OIDC_MOCK_DISCOVERY_URL": provider.discovery, "OIDC_MOCK_CLIENT_ID": "auth-service",
-            "OIDC_MOCK_CLIENT_SECRET": "s3cret", **settings}
-
-
-def continue_as(browser, sub: str):
-    start = browser.get("/login/mock")
-    assert start.status_code == 302
-    return browser.get(local_path(provider_login(start.headers["Location"], sub)))
-
-
 def test_a_provider_name_with_escapes_is_stored_without_them(browser, provider, db_session):
     provider.set_user("mallory", email="mallory@example.com", email_verified=True,
                       name=HOSTILE)
-    assert continue_as(browser, "mallory").status_code == 303
+    assert continue_with(browser, "mallory").status_code == 303
     user = db_session.scalar(select(User))
     identity = db_session.scalar(select(Identity))
     for stored in (user.display_name, identity.name):
@@ -52,7 +28,7 @@ def test_a_provider_subject_with_control_characters_is_refused(browser, provider
                                                                db_session):
     sub = "mallory\x1b[2J"
     provider.set_user(sub, email="mallory@example.com", email_verified=True)
-    answer = continue_as(browser, sub)
+    answer = continue_with(browser, sub)
     assert answer.status_code == 400
     assert "could not read" in browser.last_page
     assert db_session.scalar(select(Identity)) is None
