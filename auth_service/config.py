@@ -7,6 +7,7 @@ traceback halfway through somebody's sign-in.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from collections.abc import Callable, Mapping
@@ -47,6 +48,11 @@ def _origins(raw: str) -> tuple[str, ...]:
     return tuple(origin_of(part.strip()) for part in raw.split(",") if part.strip())
 
 
+def _networks(raw: str) -> tuple[str, ...]:
+    return tuple(str(ipaddress.ip_network(part.strip(), strict=False))
+                 for part in raw.split(",") if part.strip())
+
+
 def _choice(*choices: str) -> Callable[[str], str]:
     def parse(raw: str) -> str:
         value = raw.strip().lower()
@@ -66,6 +72,10 @@ class Setting:
     default: Any
     doc: str
 
+
+# Loopback and private networks: where a reverse proxy in front of the service talks from.
+PRIVATE_NETWORKS = ("127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16",
+                    "fc00::/7")
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("ENV", _choice("development", "production"), "development",
@@ -104,6 +114,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("EMAIL_CHECK_DELIVERABILITY", _bool, False, "DNS check of the email domain"),
     Setting("TRUSTED_PROXIES", _int, 0,
             "how many reverse proxies set X-Forwarded-For/-Proto in front of the service"),
+    Setting("TRUSTED_PROXY_NETWORKS", _networks, PRIVATE_NETWORKS,
+            "where those proxies are: X-Forwarded-* is believed only from peers in these "
+            "networks (comma list of CIDRs)"),
     Setting("PROVIDER_TIMEOUT", _int, 10,
             "seconds before a call to a social provider gives up"),
     Setting("PROVIDER_CONCURRENCY", _int, 0,

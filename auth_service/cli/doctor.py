@@ -6,6 +6,7 @@ Checks that reach out (SMTP, providers, the public URL) use short timeouts.
 
 from __future__ import annotations
 
+import ipaddress
 import smtplib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -20,7 +21,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from auth_service import migrate
-from auth_service.extensions import db
+from auth_service.cli import listening
+from auth_service.extensions import db, limiter
 from auth_service.providers import registry
 
 TIMEOUT = 5
@@ -190,9 +192,57 @@ def check_secret(config: dict) -> Iterator[Finding]:
                       "set by AUTH_SECRET_KEY in development.")
 
 
+def check_rate_limits(config: dict) -> Iterator[Finding]:
+    """Where limits are counted: per process unless in Redis, which production needs."""
+    production = config["ENV"] == "production"
+    if not config["RATELIMIT_ENABLED"]:
+        yield Finding("FAIL" if production else "WARN", "rate limits",
+                      "AUTH_RATELIMIT_ENABLED is off: nothing slows down password guessing.")
+    elif config["REDIS_URL"]:
+        if limiter.storage.check():
+            yield Finding("OK", "rate limits", "counted in Redis, shared by every process.")
+        else:
+            yield Finding("FAIL", "rate limits",
+                          "AUTH_REDIS_URL does not answer: check the URL and that Redis runs.")
+    elif production:
+        yield Finding("FAIL", "rate limits",
+                      "no AUTH_REDIS_URL: limits are counted in each process's memory, so "
+                      "every gunicorn worker (and every host) gives a client the whole "
+                      "allowance again. Set AUTH_REDIS_URL.")
+    else:
+        yield Finding("OK", "rate limits", "counted in this process (development).")
+
+
+def check_proxies(config: dict) -> Iterator[Finding]:
+    """Behind a proxy, X-Forwarded-For must only be believed from it (security/proxies.py)."""
+    if not config["TRUSTED_PROXIES"]:
+        return
+    public = [n for n in config["TRUSTED_PROXY_NETWORKS"] if ipaddress.ip_network(n).is_global]
+    if public:
+        yield Finding("WARN", "proxy", f"AUTH_TRUSTED_PROXY_NETWORKS includes public networks "
+                      f"({', '.join(public)}): any host there can choose the client address "
+                      "that rate limits count and the audit log records.")
+    listeners = listening.service_listeners()
+    addresses = listening.host_addresses()
+    open_ = [str(item) for item in listeners if listening.exposed(item, addresses)]
+    if open_:
+        yield Finding("WARN", "proxy",
+                      f"the service listens on {', '.join(open_)}, which can be reached "
+                      "without the proxy. X-Forwarded-For is only believed from "
+                      "AUTH_TRUSTED_PROXY_NETWORKS, but bind to 127.0.0.1 or a private "
+                      "address (gunicorn --bind) so that nothing goes around the proxy.")
+    elif listeners:
+        yield Finding("OK", "proxy", "the service listens on "
+                      f"{', '.join(str(item) for item in listeners)} only, out of reach "
+                      "but through the proxy.")
+    else:
+        yield Finding("WARN", "proxy", "no running auth_service process found on this host to "
+                      "check: make sure it listens on 127.0.0.1 or a private address only.")
+
+
 CHECKS: tuple[Callable[[dict], Iterator[Finding]], ...] = (
-    check_secret, check_database, check_cookie_domain, check_transport, check_mail,
-    check_providers,
+    check_secret, check_database, check_cookie_domain, check_transport, check_proxies,
+    check_rate_limits, check_mail, check_providers,
 )
 
 
@@ -204,7 +254,8 @@ def run_checks() -> list[Finding]:
 @click.command("doctor")
 @with_appcontext
 def doctor() -> None:
-    """Check the configuration: cookie domain, https, SMTP, providers, migrations, secret.
+    """Check the configuration: secret, migrations, cookie domain, https, proxy, rate limits,
+    SMTP, providers.
 
     Prints OK, WARN or FAIL for each check with how to fix it; exits 1 on any FAIL.
 

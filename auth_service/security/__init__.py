@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from flask import Flask
-from werkzeug.middleware.proxy_fix import ProxyFix
 
 from auth_service.security import headers
+from auth_service.security.proxies import TrustedProxyFix
 
 
 def init_app(app: Flask) -> None:
@@ -13,5 +13,5 @@ def init_app(app: Flask) -> None:
     headers.init_app(app)
     hops = app.config["TRUSTED_PROXIES"]
     if hops:
-        # Only the client address and scheme: links never come from the Host header anyway.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
+        app.wsgi_app = TrustedProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, hops=hops, networks=app.config["TRUSTED_PROXY_NETWORKS"])
