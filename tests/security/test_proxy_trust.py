@@ -61,7 +61,7 @@ def doctor(runner) -> dict[str, list[str]]:
     return found
 
 
-@pytest.mark.settings(**PRODUCTION)
+@pytest.mark.settings(**PRODUCTION, REDIS_URL=None)
 def test_doctor_fails_production_without_redis(runner):
     lines = doctor(runner)["rate limits"]
     assert lines[0].startswith("FAIL")
