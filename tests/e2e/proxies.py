@@ -22,6 +22,7 @@ import posixpath
 import re
 import socket
 import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -121,6 +122,11 @@ class EchoSite(ThreadingHTTPServer):
     def port(self) -> int:
         return self.server_address[1]
 
+    def handle_error(self, request: object, client_address: object) -> None:
+        """Quiet about a proxy closing an idle connection; loud about anything else."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
     def close(self) -> None:
         self.shutdown()
         self.server_close()
@@ -185,11 +191,17 @@ class Ports(NamedTuple):
     site: int
 
 
+# Starts the proxy from its rendered recipe in a folder; returns it and its log file.
+Start = Callable[[Ports, Path], tuple[subprocess.Popen, Path]]
+
+
 @dataclass
 class Stack:
     port: int  # the proxy's
     service: LiveService
     site: EchoSite
+    start: Start
+    folder: Path
 
     @property
     def origin(self) -> str:
@@ -208,8 +220,19 @@ class Stack:
         return browser, token
 
 
-# Starts the proxy from its rendered recipe in a folder; returns it and its log file.
-Start = Callable[[Ports, Path], tuple[subprocess.Popen, Path]]
+@contextmanager
+def running_proxy(start: Start, ports: Ports, folder: Path) -> Iterator[None]:
+    """The proxy ``start`` runs, listening on ``ports.listen`` until the block ends."""
+    folder.mkdir(parents=True, exist_ok=True)
+    proxy, log = start(ports, folder)
+    try:
+        wait_until(lambda: proxy.poll() is not None or listening(ports.listen),
+                   what="the proxy to listen")
+        assert proxy.poll() is None, f"the proxy exited ({proxy.returncode}):\n" + (
+            log.read_text() if log.exists() else "(no log)")
+        yield
+    finally:
+        stop(proxy)
 
 
 @contextmanager
@@ -219,16 +242,9 @@ def proxy_stack(folder: Path, database_url: str, start: Start) -> Iterator[Stack
     site = EchoSite()
     try:
         with live_service(folder / "instance", database_url=database_url, rate_limits=True,
-                          trusted_origins=(f"http://127.0.0.1:{port}",)) as service:
-            proxy, log = start(Ports(port, service.port, site.port), folder)
-            try:
-                wait_until(lambda: proxy.poll() is not None or listening(port),
-                           what="the proxy to listen")
-                assert proxy.poll() is None, f"the proxy exited ({proxy.returncode}):\n" + (
-                    log.read_text() if log.exists() else "(no log)")
-                yield Stack(port=port, service=service, site=site)
-            finally:
-                stop(proxy)
+                          trusted_origins=(f"http://127.0.0.1:{port}",)) as service, \
+                running_proxy(start, Ports(port, service.port, site.port), folder / "proxy"):
+            yield Stack(port=port, service=service, site=site, start=start, folder=folder)
     finally:
         site.close()
 
@@ -390,3 +406,14 @@ class RecipeContract:
         assert other.submit(stack.service.base + "/logout", {}).status == 303
         answer = call(stack.port, "/members/", headers=other_cookie)
         assert sign_in_target(stack, answer) == stack.origin + "/members/"
+
+    def test_no_answer_from_the_service_keeps_the_door_shut(self, stack):
+        # The same recipe, pointed at a port where no service listens.
+        hits = stack.site.hits
+        ports = Ports(free_port(), free_port(), stack.site.port)
+        with running_proxy(stack.start, ports, stack.folder / "no-service"):
+            _, token = stack.sign_in()
+            answer = call(ports.listen, "/members/", headers={"Cookie": f"auth_session={token}"})
+            assert 500 <= answer.status < 600, answer.status
+            assert call(ports.listen, "/").status == 200  # the public part stays up
+        assert stack.site.hits == hits + 1
