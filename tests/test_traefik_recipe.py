@@ -4,10 +4,11 @@ Traefik has no Debian package, so unlike the nginx, Caddy and HAProxy recipes
 (tests/e2e/) this one is not run. Instead every field it uses must be one that
 Traefik documents, with the documented type: a misspelt field would quietly not
 do what the recipe says (``authRequestHeader`` instead of ``authRequestHeaders``
-would forward every header the reader sent), and nothing here would notice. Then the recipe must say what
-the other recipes do: only the cookie to the check, the service's X-Auth-* to
-the site, every client spelling of them stripped on every router, and a
-refusal that sends the browser to sign in, coming back to the same page.
+would forward every header the reader sent), and nothing here would notice.
+Then the recipe must say what the other recipes do: only the cookie to the
+check, the service's X-Auth-* to the site, every client spelling of them
+stripped on every router, and a refusal that sends the browser to sign in,
+coming back to the same page.
 
 The fields are those of Traefik v3's routing reference (doc.traefik.io,
 "Routing configuration": HTTP routers, services, and the forwardAuth, errors
