@@ -21,6 +21,8 @@
 --
 -- It decides nothing itself: haproxy.cfg redirects, refuses or passes the request
 -- on, so every decision is written where an operator reads the configuration.
+-- (A variable haproxy.cfg does not use is not set: HAProxy's advice, so that
+-- Lua never creates variable names at run time.)
 
 -- How long the service may take to answer, in milliseconds: no answer by then
 -- is status 0, which haproxy.cfg turns into a 503, never a way in. HAProxy's
@@ -30,32 +32,31 @@
 -- milliseconds.
 local TIMEOUT_MS = 2000
 
--- The first value of a response header (the client gives every header as a list).
+-- The first value of a response header. HAProxy gives each header as a list of
+-- its values, numbered from 0, under its lower-case name.
 local function header(response, name)
     local values = response.headers and response.headers[name]
-    if values == nil then
-        return nil
-    end
-    return values[0] or values[1]
+    return values and values[0]
 end
 
--- The reader's cookies as one header: HTTP/2 clients send one "cookie" per pair.
+-- The reader's cookies as one header: a client may send several "cookie" headers
+-- (an HTTP/2 client may send one per cookie). Numbered from 0, as above.
 local function cookies(txn)
     local values = txn.http:req_get_headers()["cookie"]
     if values == nil then
         return nil
     end
     local all = {}
-    for index = 0, #values do
-        if values[index] ~= nil then
-            all[#all + 1] = values[index]
-        end
+    local index = 0
+    while values[index] ~= nil do
+        all[#all + 1] = values[index]
+        index = index + 1
     end
     return table.concat(all, "; ")
 end
 
 local function check(txn, address)
-    txn:set_var("txn.auth_status", 0)
+    txn:set_var("txn.auth_status", 0, true)
 
     -- The page the reader asked for, so that a refusal's X-Auth-Login-Url comes
     -- back to it: pathq is the path and query exactly as the browser sent them.
@@ -81,13 +82,13 @@ local function check(txn, address)
     end
 
     local status = tonumber(response.status)
-    txn:set_var("txn.auth_status", status)
+    txn:set_var("txn.auth_status", status, true)
     if status == 200 then
-        txn:set_var("txn.auth_user_id", header(response, "x-auth-user-id") or "")
-        txn:set_var("txn.auth_email", header(response, "x-auth-email") or "")
-        txn:set_var("txn.auth_name", header(response, "x-auth-name") or "")
+        txn:set_var("txn.auth_user_id", header(response, "x-auth-user-id") or "", true)
+        txn:set_var("txn.auth_email", header(response, "x-auth-email") or "", true)
+        txn:set_var("txn.auth_name", header(response, "x-auth-name") or "", true)
     elseif status == 401 then
-        txn:set_var("txn.auth_login_url", header(response, "x-auth-login-url") or "")
+        txn:set_var("txn.auth_login_url", header(response, "x-auth-login-url") or "", true)
     end
 end
 
