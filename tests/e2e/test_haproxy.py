@@ -60,3 +60,8 @@ class TestHAProxy(RecipeContract):
         for path in ("/public/../members/story", "/public/%2E%2E/members/story",
                      "//members/story", "/./members/story"):
             assert call(stack.port, path).status == 400, path
+        # Elsewhere such paths are the site's business (a share link holding a URL).
+        for path in ("/share/https://example.com/a", "/docs/../about"):
+            answer = call(stack.port, path)
+            assert answer.status == 200, path
+            assert answer.json()["path"] == path
