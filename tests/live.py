@@ -2,7 +2,7 @@
 
 Shared by the tests that need a real server rather than Flask's test client:
 the content-site client, the demo site journey, the CLI run as a subprocess,
-the dev server as `make run` gives it, nginx in front of the service.
+the dev server as `make run` gives it, the proxies in front of the service.
 """
 
 from __future__ import annotations

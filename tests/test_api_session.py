@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import unquote
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
 from sqlalchemy import select, update
@@ -165,3 +165,61 @@ def test_a_hook_the_fast_path_does_not_know_still_runs(app, browser, make_user):
     assert response.status_code == 200
     assert response.headers["X-Added-Later"] == "yes"
     assert response.json["user"]["email"] == "reader@example.com"
+
+
+def login_target(response) -> tuple[str, dict[str, list[str]]]:
+    """The X-Auth-Login-Url of a 401: the URL without its query, and the query parsed."""
+    parts = urlsplit(response.headers["X-Auth-Login-Url"])
+    return (f"{parts.scheme}://{parts.netloc}{parts.path}",
+            parse_qs(parts.query, keep_blank_values=True, strict_parsing=bool(parts.query)))
+
+
+PAGE = "/members/page?a=1&b=x+y&c=100%25&d=caf%C3%A9&e=%26%3D"
+
+
+def test_a_refusal_says_where_to_sign_in_and_come_back_to_the_exact_page(app, token):
+    forwarded = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "trusted.example",
+                 "X-Forwarded-Uri": PAGE}
+    response = fresh(app).get("/api/session", headers=forwarded)
+    assert response.status_code == 401
+    # Percent-encoded once, whole: the page's own query survives, "&", "+" and "%" too.
+    assert login_target(response) == ("http://auth.test/login",
+                                      {"return_to": [f"https://trusted.example{PAGE}"]})
+    # …and the login page reads it back as exactly that page.
+    page = app.test_client().get(response.headers["X-Auth-Login-Url"])
+    assert f'value="https://trusted.example{PAGE.replace("&", "&amp;")}"' in page.text
+
+    # A port, and plain http, are kept as the proxy said them.
+    response = fresh(app).get("/api/session", headers={
+        **forwarded, "X-Forwarded-Proto": "http", "X-Forwarded-Host": "localhost:5001"})
+    assert login_target(response)[1] == {"return_to": [f"http://localhost:5001{PAGE}"]}
+
+    # A live session is no refusal: nothing to say.
+    client = fresh(app)
+    client.set_cookie(COOKIE, token)
+    assert "X-Auth-Login-Url" not in client.get("/api/session", headers=forwarded).headers
+
+
+@pytest.mark.parametrize("forwarded", [
+    {},  # not behind a proxy (a content site asking itself)
+    {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "trusted.example"},  # no page
+    {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "evil.example", "X-Forwarded-Uri": "/"},
+    {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "trusted.example.evil.example",
+     "X-Forwarded-Uri": "/"},
+    {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "evil.example/@trusted.example",
+     "X-Forwarded-Uri": "/"},
+    {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "trusted.example, evil.example",
+     "X-Forwarded-Uri": "/"},
+    {"X-Forwarded-Proto": "javascript", "X-Forwarded-Host": "trusted.example",
+     "X-Forwarded-Uri": "/"},
+    {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "trusted.example",
+     "X-Forwarded-Uri": "//evil.example/"},
+    {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "trusted.example",
+     "X-Forwarded-Uri": "@evil.example/"},
+    {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "trusted.example",
+     "X-Forwarded-Uri": "/" + "a" * 3000},
+])
+def test_a_refusal_never_points_back_at_an_untrusted_or_unclear_page(app, forwarded):
+    response = fresh(app).get("/api/session", headers=forwarded)
+    assert response.status_code == 401
+    assert response.headers["X-Auth-Login-Url"] == "http://auth.test/login"

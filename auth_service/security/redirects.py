@@ -18,6 +18,9 @@ from auth_service.config import origin_of
 _FORBIDDEN = re.compile(r"[\x00-\x20\x7f\\]")
 _FORBIDDEN_DECODED = re.compile(r"[\x00-\x1f\x7f\\]")
 _QUERY_OR_FRAGMENT = re.compile(r"[?#]")
+# A host name or an address, with an optional port: nothing that could move the
+# path or the origin ("/", "@", "\\", "?", "#", ",", spaces).
+_HOST = re.compile(r"(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?")
 MAX_LENGTH = 2048
 
 
@@ -50,3 +53,20 @@ def safe_return_to(value: str | None, *, base_url: str, trusted: Iterable[str]) 
     except ValueError:
         return None
     return absolute if origin in set(trusted) else None
+
+
+def forwarded_page(proto: str, host: str, uri: str) -> str | None:
+    """The URL a proxy says the reader asked for, from its X-Forwarded-Proto, -Host and -Uri.
+
+    Returns None unless the three make one plain URL: ``http`` or ``https``, one host
+    (a list, as a chain of proxies may send, is ambiguous: which one did the reader
+    ask for?), and a path with its query exactly as the browser sent it. The result
+    still has to pass :func:`safe_return_to` before anybody is sent there.
+    """
+    proto = proto.strip().lower()
+    host = host.strip()
+    if proto not in {"http", "https"} or not _HOST.fullmatch(host):
+        return None
+    if not uri.startswith("/") or uri.startswith("//") or len(uri) > MAX_LENGTH:
+        return None
+    return f"{proto}://{host}{uri}"

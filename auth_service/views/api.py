@@ -1,7 +1,9 @@
 """``GET /api/session``: the check the content site or its proxy makes on every page view.
 
 It is a read: 200 with the reader, or 401. It never redirects and never sets a
-cookie, and answers CORS only for AUTH_TRUSTED_ORIGINS (with credentials).
+cookie, and answers CORS only for AUTH_TRUSTED_ORIGINS (with credentials). A 401
+says where to sign in (``X-Auth-Login-Url``), coming back to the page the proxy
+says the reader asked for: most proxies cannot percent-encode that URL themselves.
 
 This is the hot path. The view bypasses Flask-Login and the page machinery, and
 a GET does not even reach Flask: :class:`FastPath` answers it with the same
@@ -32,9 +34,11 @@ from flask import (
 from flask.blueprints import BlueprintSetupState
 from werkzeug.http import parse_cookie
 
+from auth_service import links
 from auth_service.extensions import limiter
 from auth_service.flows import sessions as session_flow
 from auth_service.flows.sessions import Check
+from auth_service.security.redirects import forwarded_page, safe_return_to
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -92,6 +96,24 @@ def _cors(environ: Mapping[str, Any], config: Mapping[str, Any]) -> Headers:
     return headers
 
 
+def login_url(environ: Mapping[str, Any], config: Mapping[str, Any]) -> str:
+    """``AUTH_BASE_URL/login``, with ``return_to`` the page the proxy asked about.
+
+    A proxy describes that page with X-Forwarded-Proto, -Host and -Uri (Traefik and
+    Caddy send them by themselves; the nginx and HAProxy recipes set them). It is
+    built here because a proxy that pastes the URL into ``?return_to=`` unencoded
+    loses the page's own query: ``/page?a=1&b=x+y`` would come back as ``/page?a=1``,
+    the ``&b=…`` read as the login page's own argument and ``+`` as a space. A page
+    on an untrusted origin is left out, as ``/login`` would ignore it.
+    """
+    page = forwarded_page(environ.get("HTTP_X_FORWARDED_PROTO", ""),
+                          environ.get("HTTP_X_FORWARDED_HOST", ""),
+                          environ.get("HTTP_X_FORWARDED_URI", ""))
+    return_to = page and safe_return_to(page, base_url=config["BASE_URL"],
+                                        trusted=config["TRUSTED_ORIGINS"])
+    return links.login(return_to)
+
+
 def answer(environ: Mapping[str, Any], config: Mapping[str, Any]) -> tuple[int, str, Headers]:
     """The answer to a GET: 200 with the reader and ``X-Auth-*`` headers, or 401.
 
@@ -102,7 +124,8 @@ def answer(environ: Mapping[str, Any], config: Mapping[str, Any]) -> tuple[int, 
     check = session_flow.check(_token(environ, config["SESSION_COOKIE"]))
     if check is None:
         status, body = 401, UNAUTHENTICATED
-        headers = [("WWW-Authenticate", 'Bearer realm="auth_service"')]
+        headers = [("WWW-Authenticate", 'Bearer realm="auth_service"'),
+                   ("X-Auth-Login-Url", login_url(environ, config))]
     else:
         status, body = 200, _ENCODER.encode(_body(check))
         headers = [
