@@ -1,6 +1,8 @@
-"""What a signed-in reader changes about their own account."""
+"""The account itself: finding it by id, its profile, and what a signed-in reader changes."""
 
 from __future__ import annotations
+
+import unicodedata
 
 from sqlalchemy import delete as sql_delete
 from sqlalchemy import func, select, update
@@ -13,6 +15,29 @@ from auth_service.flows.audit import Client, record
 from auth_service.mail.outbox import enqueue
 from auth_service.models import AuditEvent, Identity, OutboxMessage, User
 from auth_service.security.passwords import check_policy, hash_password, verify_password
+
+MAX_NAME_LENGTH = 100
+
+
+def get(user_id: object) -> User | None:
+    """The account with this id, or None for anything that is not a known id."""
+    if not isinstance(user_id, int) or isinstance(user_id, bool):
+        return None
+    return db.session.get(User, user_id)
+
+
+def clean_display_name(raw: str | None) -> str | None:
+    """Strip a display name and refuse control characters; empty means none."""
+    name = " ".join((raw or "").split())
+    if not name:
+        return None
+    if len(name) > MAX_NAME_LENGTH:
+        raise InvalidInput("name.too_long", f"Use at most {MAX_NAME_LENGTH} characters.",
+                           field="display_name")
+    if any(unicodedata.category(ch).startswith("C") for ch in name):
+        raise InvalidInput("name.invalid", "The name contains characters that are not allowed.",
+                           field="display_name")
+    return name
 
 
 def change_password(user: User, current: str, new: str, *, keep_session: str | None,

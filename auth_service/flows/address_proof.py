@@ -28,7 +28,7 @@ from sqlalchemy import select
 
 from auth_service.errors import FlowError
 from auth_service.extensions import db
-from auth_service.flows.accounts import normalize_email
+from auth_service.flows.addresses import normalize_email
 from auth_service.flows.audit import Client, record
 from auth_service.models import Identity, User
 

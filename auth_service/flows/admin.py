@@ -14,7 +14,8 @@ from auth_service import clock, links
 from auth_service.errors import FlowError
 from auth_service.extensions import db
 from auth_service.flows import account, recovery, sessions, verification
-from auth_service.flows.accounts import clean_display_name, find_by_email, normalize_email
+from auth_service.flows.account import clean_display_name
+from auth_service.flows.addresses import find_by_email, normalize_email
 from auth_service.flows.audit import CLI, record
 from auth_service.mail.outbox import enqueue
 from auth_service.models import AuditEvent, Identity, OutboxMessage, Session, User

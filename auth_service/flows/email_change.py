@@ -18,7 +18,8 @@ from sqlalchemy.exc import IntegrityError
 from auth_service import clock, links
 from auth_service.errors import FlowError, InvalidInput, TokenError
 from auth_service.extensions import db
-from auth_service.flows.accounts import find_by_email, get, normalize_email
+from auth_service.flows.account import get
+from auth_service.flows.addresses import find_by_email, normalize_email
 from auth_service.flows.audit import Client, record
 from auth_service.mail.outbox import enqueue, expires_in
 from auth_service.models import User

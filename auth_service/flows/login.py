@@ -12,7 +12,7 @@ from auth_service import clock
 from auth_service.errors import FlowError, Unconfirmed
 from auth_service.extensions import db
 from auth_service.flows import address_proof
-from auth_service.flows.accounts import find_by_email, normalize_email
+from auth_service.flows.addresses import find_by_email, normalize_email
 from auth_service.flows.audit import Client, record
 from auth_service.models import User
 from auth_service.security.passwords import hash_password, needs_rehash, verify_password

@@ -11,7 +11,8 @@ from sqlalchemy.exc import IntegrityError
 from auth_service import links
 from auth_service.extensions import db
 from auth_service.flows import address_proof, verification
-from auth_service.flows.accounts import clean_display_name, find_by_email, normalize_email
+from auth_service.flows.account import clean_display_name
+from auth_service.flows.addresses import find_by_email, normalize_email
 from auth_service.flows.audit import Client, record
 from auth_service.mail.outbox import enqueue
 from auth_service.models import User

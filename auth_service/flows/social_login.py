@@ -18,7 +18,7 @@ from auth_service import clock
 from auth_service.errors import FlowError, Unconfirmed
 from auth_service.extensions import db
 from auth_service.flows import address_proof, registration, verification
-from auth_service.flows.accounts import find_by_email, normalize_email
+from auth_service.flows.addresses import find_by_email, normalize_email
 from auth_service.flows.audit import Client, record
 from auth_service.models import Identity, User
 from auth_service.providers.profile import Profile

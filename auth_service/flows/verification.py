@@ -21,7 +21,8 @@ from auth_service import clock, links
 from auth_service.errors import InvalidInput, TokenError
 from auth_service.extensions import db
 from auth_service.flows import address_proof, recovery, sessions
-from auth_service.flows.accounts import find_by_email, get, normalize_email
+from auth_service.flows.account import get
+from auth_service.flows.addresses import find_by_email, normalize_email
 from auth_service.flows.audit import Client, record
 from auth_service.mail.outbox import expires_in, render
 from auth_service.models import Identity, OutboxMessage, User

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from auth_service.providers.oidc import https_url
-from auth_service.providers.profile import Profile, ProviderError, clip, subject_of
+from auth_service.providers.profile import Profile, ProviderError, clip, https_url, subject_of
 from auth_service.providers.settings import ProviderSettings
 
 

@@ -9,7 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from auth_service.providers.profile import Profile, ProviderError, clip, subject_of, truthy
+from auth_service.providers.profile import (
+    Profile,
+    ProviderError,
+    clip,
+    https_url,
+    subject_of,
+    truthy,
+)
 from auth_service.providers.settings import ProviderSettings
 
 SCOPE = "openid email profile"
@@ -40,12 +47,3 @@ def profile(client: Any, token: dict[str, Any], settings: ProviderSettings) -> P
         name=clip(claims.get("name") or claims.get("preferred_username"), 100),
         avatar_url=https_url(claims.get("picture")),
     )
-
-
-def https_url(value: object) -> str | None:
-    """A provider's picture URL if it is a plain web URL we can show."""
-    # https only: the pages' Content-Security-Policy shows no other images.
-    if isinstance(value, str) and value.startswith("https://") and len(value) <= 1000:
-        return value
-    return None
-

@@ -16,8 +16,8 @@ from auth_service.views import (
     main,
     recovery,
     registration,
-    sessions,
-    social,
+    session_cookie,
+    social_login,
     verification,
     widget,
 )
@@ -26,10 +26,10 @@ from auth_service.views import (
 def init_app(app: Flask) -> None:
     """Register blueprints, error handlers, the session loader and the input guard."""
     for module in (main, account, email_change, api, login, registration, verification,
-                   recovery, social, widget):
+                   recovery, social_login, widget):
         app.register_blueprint(module.bp)
     errors.init_app(app)
-    sessions.init_app(app)
+    session_cookie.init_app(app)
     # First of all hooks: once CSRF checking has parsed the form, the raw body is gone.
     app.before_request_funcs.setdefault(None, []).insert(0, refuse_undecodable_forms)
     app.before_request(refuse_control_characters)

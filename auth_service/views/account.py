@@ -13,7 +13,7 @@ from auth_service.flows import recovery
 from auth_service.flows import sessions as session_flow
 from auth_service.providers import registry
 from auth_service.security.passwords import verify_password
-from auth_service.views import limits, sessions
+from auth_service.views import limits, session_cookie
 from auth_service.views.common import attach, client, show
 from auth_service.views.devices import describe
 from auth_service.views.forms import (
@@ -52,7 +52,7 @@ def page(password_form: ChangePasswordForm | None = None, *, status: int | None 
          delete_form: DeleteAccountForm | None = None,
          email_form: ChangeEmailForm | None = None) -> tuple[str, int]:
     """The account page; a form given here is shown as submitted, with its errors."""
-    current = sessions.current_session()
+    current = session_cookie.current_session()
     active = session_flow.active_for(current_user)
     linked = account_flow.identities(current_user)
     linked_names = {identity.provider for identity in linked}
@@ -90,7 +90,7 @@ def set_up_password() -> Response:
 def unlink(identity_id: int) -> Response | tuple[str, int]:
     if not ButtonForm().validate_on_submit():
         abort(400)
-    if not session_flow.recently_authenticated(sessions.current_session()):
+    if not session_flow.recently_authenticated(session_cookie.current_session()):
         return redirect(url_for("account.reauth", next=f"unlink:{identity_id}"), code=303)
     try:
         account_flow.unlink(current_user, identity_id, client=client())
@@ -110,7 +110,7 @@ def reauth() -> Response | tuple[str, int]:
     if form.validate_on_submit():
         if current_user.password_hash and verify_password(current_user.password_hash,
                                                           form.password.data):
-            session_flow.mark_reauthenticated(sessions.current_session())
+            session_flow.mark_reauthenticated(session_cookie.current_session())
             return redirect(url_for("account.after_reauth", next=next_step), code=303)
         form.password.errors = ["That password is not right."]
     linked = [registry.get(i.provider) for i in account_flow.identities(current_user)]
@@ -126,7 +126,7 @@ def after_reauth() -> Response | tuple[str, int]:
     kind, _, target = next_step.partition(":")
     if kind == "link" and registry.get(target):
         return show("account/continue.html", ButtonForm(), user=current_user,
-                    action=url_for("social.start_link", name=target),
+                    action=url_for("social_login.start_link", name=target),
                     label=f"Link {registry.get(target).label}")
     if kind in FORMS_AFTER_REAUTH:  # a form to fill in again: back to it, not a button
         done, anchor = FORMS_AFTER_REAUTH[kind]
@@ -145,7 +145,7 @@ def after_reauth() -> Response | tuple[str, int]:
 def change_password() -> Response | tuple[str, int]:
     form = ChangePasswordForm()
     if form.validate_on_submit():
-        current = sessions.current_session()
+        current = session_cookie.current_session()
         try:
             account_flow.change_password(current_user, form.current_password.data,
                                          form.new_password.data,
@@ -166,9 +166,9 @@ def revoke_session(session_id: str) -> Response:
     target = session_flow.find_for(current_user, session_id)
     if target is None:
         abort(404)
-    current = sessions.current_session()
+    current = session_cookie.current_session()
     if current is not None and target.id == current.id:
-        sessions.end(reason="revoked")
+        session_cookie.end(reason="revoked")
         return redirect(url_for("login.login"), code=303)
     session_flow.revoke(target, reason="revoked", client=client())
     return redirect(url_for("account.index", done="revoked"), code=303)
@@ -180,7 +180,7 @@ def sign_out_everywhere() -> Response:
     if not ButtonForm().validate_on_submit():
         abort(400)
     session_flow.revoke_all(current_user, reason="signed_out_everywhere", client=client())
-    sessions.end(reason="signed_out_everywhere")
+    session_cookie.end(reason="signed_out_everywhere")
     return redirect(url_for("login.login"), code=303)
 
 
@@ -199,9 +199,9 @@ def delete() -> Response | tuple[str, int]:
     if (form.email.data or "").strip().lower() != current_user.email:
         form.email.errors = [f"Type {current_user.email} to confirm."]
         return page(delete_form=form, status=400)
-    if not session_flow.recently_authenticated(sessions.current_session()):
+    if not session_flow.recently_authenticated(session_cookie.current_session()):
         return redirect(url_for("account.reauth", next="delete"), code=303)
     user = current_user._get_current_object()
-    sessions.end(reason="account_deleted")
+    session_cookie.end(reason="account_deleted")
     account_flow.delete(user, client=client())
     return show("account/deleted.html")

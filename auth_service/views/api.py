@@ -174,7 +174,7 @@ KNOWN_HOOKS = frozenset({
     "flask_limiter._extension.Limiter.__release_context",
     "flask_login.login_manager.LoginManager._update_remember_cookie",
     "auth_service.security.headers.init_app.<locals>.set_headers",
-    "auth_service.views.sessions.write_cookie",
+    "auth_service.views.session_cookie.write_cookie",
 })
 
 

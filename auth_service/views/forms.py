@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
-from auth_service.flows.accounts import MAX_NAME_LENGTH
+from auth_service.flows.account import MAX_NAME_LENGTH
 from auth_service.security import passwords
 from auth_service.security.redirects import MAX_LENGTH as MAX_RETURN_TO
 

@@ -14,7 +14,7 @@ from flask_limiter.util import get_remote_address
 from flask_login import current_user
 
 from auth_service.extensions import limiter
-from auth_service.flows.accounts import canonical_email
+from auth_service.flows.addresses import canonical_email
 
 PER_IP = "30 per minute; 300 per hour"
 PER_ACCOUNT = "10 per minute; 50 per hour"

@@ -8,7 +8,7 @@ from werkzeug.wrappers import Response
 
 from auth_service.errors import FlowError, InvalidInput, Unconfirmed
 from auth_service.flows import login as login_flow
-from auth_service.views import limits, sessions
+from auth_service.views import limits, session_cookie
 from auth_service.views.common import (
     attach,
     client,
@@ -43,7 +43,7 @@ def login() -> Response | tuple[str, int]:
         except FlowError as exc:
             error = exc
         else:
-            sessions.start(user, method="password")
+            session_cookie.start(user, method="password")
             return go_back(form.return_to.data)
     status = error.status if error else None
     return show("login/login.html", form, status=status, error=error)
@@ -57,7 +57,7 @@ def logout() -> Response | tuple[str, int]:
         form.return_to.data = request.args.get("return_to", "")
         return show("login/logout.html", form)
     if form.validate_on_submit():
-        sessions.end()
+        session_cookie.end()
         target = trusted_return_to(form.return_to.data) or url_for("login.login")
         return redirect(target, code=303)
     return show("login/logout.html", form)

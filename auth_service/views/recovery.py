@@ -7,7 +7,7 @@ from werkzeug.wrappers import Response
 
 from auth_service.errors import InvalidInput, TokenError
 from auth_service.flows import recovery
-from auth_service.views import limits, sessions
+from auth_service.views import limits, session_cookie
 from auth_service.views.common import attach, client, show
 from auth_service.views.forms import EmailForm, NewPasswordForm
 
@@ -42,7 +42,7 @@ def reset(token: str) -> Response | tuple[str, int]:
             except InvalidInput as exc:
                 attach(form, exc)
             else:
-                sessions.end(reason="password_reset")
+                session_cookie.end(reason="password_reset")
                 return show("recovery/done.html")
     except TokenError as exc:
         return show("recovery/problem.html", EmailForm(formdata=None), status=exc.status,

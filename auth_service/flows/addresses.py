@@ -1,8 +1,6 @@
-"""Looking up accounts and cleaning what readers type about themselves."""
+"""Email addresses: their canonical form, and the account that has one."""
 
 from __future__ import annotations
-
-import unicodedata
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
@@ -12,7 +10,6 @@ from auth_service.errors import InvalidInput
 from auth_service.extensions import db
 from auth_service.models import User
 
-MAX_NAME_LENGTH = 100
 MAX_LOCAL_PART = 64  # octets before the @
 
 
@@ -50,27 +47,6 @@ def _canonical(raw: str, *, deliverability: bool) -> str | None:
     return result.normalized.lower()
 
 
-def clean_display_name(raw: str | None) -> str | None:
-    """Strip a display name and refuse control characters; empty means none."""
-    name = " ".join((raw or "").split())
-    if not name:
-        return None
-    if len(name) > MAX_NAME_LENGTH:
-        raise InvalidInput("name.too_long", f"Use at most {MAX_NAME_LENGTH} characters.",
-                           field="display_name")
-    if any(unicodedata.category(ch).startswith("C") for ch in name):
-        raise InvalidInput("name.invalid", "The name contains characters that are not allowed.",
-                           field="display_name")
-    return name
-
-
 def find_by_email(email: str) -> User | None:
     """The account with this (already normalised) address, if any."""
     return db.session.scalar(select(User).where(User.email == email))
-
-
-def get(user_id: object) -> User | None:
-    """The account with this id, or None for anything that is not a known id."""
-    if not isinstance(user_id, int) or isinstance(user_id, bool):
-        return None
-    return db.session.get(User, user_id)

@@ -32,7 +32,7 @@ from auth_service.flows import social_login
 from auth_service.flows.audit import record
 from auth_service.providers import registry, slots
 from auth_service.providers.profile import Profile, ProviderError
-from auth_service.views import limits, sessions
+from auth_service.views import limits, session_cookie
 from auth_service.views.common import (
     attach,
     client,
@@ -43,7 +43,7 @@ from auth_service.views.common import (
 )
 from auth_service.views.forms import ButtonForm, EmailForm
 
-bp = Blueprint("social", __name__)
+bp = Blueprint("social_login", __name__)
 
 # A rendered page and its status, with headers for some (Retry-After when busy).
 Page: TypeAlias = tuple[str, int] | tuple[str, int, dict[str, str]]
@@ -97,7 +97,7 @@ def start_link(name: str) -> Answer:
     provider = _provider(name)
     if not current_user.is_authenticated or not ButtonForm().validate_on_submit():
         abort(400)
-    if not session_flow.recently_authenticated(sessions.current_session()):
+    if not session_flow.recently_authenticated(session_cookie.current_session()):
         return redirect(url_for("account.reauth", next=f"link:{name}"), code=303)
     return _begin(provider, "link", None)
 
@@ -151,20 +151,20 @@ def _finish(provider: registry.Provider, flow: dict[str, Any],
             identity = social_login.find_identity(profile.provider, profile.subject)
             if identity is None or identity.user_id != current_user.id:
                 return _failed(provider, "social.reauth_mismatch", None)
-            session_flow.mark_reauthenticated(sessions.current_session())
+            session_flow.mark_reauthenticated(session_cookie.current_session())
             return redirect(url_for("account.after_reauth", next=flow.get("return_to") or ""),
                             code=303)
         user = social_login.sign_in(profile, label=provider.label, client=client())
     except social_login.EmailRequired:
         session[PENDING_KEY] = {**asdict(profile), "return_to": flow.get("return_to"),
                                 "at": int(clock.now().timestamp())}
-        return redirect(url_for("social.ask_email", name=provider.name), code=303)
+        return redirect(url_for("social_login.ask_email", name=provider.name), code=303)
     except Unconfirmed as exc:
         keep_proof(exc.proof)  # the confirmation link, opened here, keeps this provider account
-        return show("social/problem.html", status=exc.status, error=exc, provider=provider)
+        return show("social_login/problem.html", status=exc.status, error=exc, provider=provider)
     except FlowError as exc:
-        return show("social/problem.html", status=exc.status, error=exc, provider=provider)
-    sessions.start(user, method=provider.name)
+        return show("social_login/problem.html", status=exc.status, error=exc, provider=provider)
+    session_cookie.start(user, method=provider.name)
     return go_back(flow.get("return_to"))
 
 
@@ -190,8 +190,8 @@ def ask_email(name: str) -> Answer:
         else:
             session.pop(PENDING_KEY, None)
             keep_proof(proof)
-            return show("social/check_email.html", provider=provider)
-    return show("social/ask_email.html", form, provider=provider)
+            return show("social_login/check_email.html", provider=provider)
+    return show("social_login/ask_email.html", form, provider=provider)
 
 
 # Seconds a reader is asked to wait when every provider slot is taken (providers/slots.py).
@@ -225,8 +225,8 @@ def _failed(provider: registry.Provider, code: str,
     db.session.commit()
     message = MESSAGES.get(code, MESSAGES["social.refused"]).format(label=provider.label)
     if code == "social.busy":  # the service's own state, not the reader's mistake
-        page, _ = show("social/problem.html", status=503, error=FlowError(code, message),
+        page, _ = show("social_login/problem.html", status=503, error=FlowError(code, message),
                        provider=provider)
         return page, 503, {"Retry-After": BUSY_RETRY_AFTER}
-    return show("social/problem.html", status=400, error=FlowError(code, message),
+    return show("social_login/problem.html", status=400, error=FlowError(code, message),
                 provider=provider)
