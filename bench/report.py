@@ -23,7 +23,7 @@ GUNICORN_CONF = ROOT / "bench" / "gunicorn.conf.py"
 # Text after this line in the report is written by hand; a new run keeps it.
 KEEP_MARKER = "<!-- Written by hand below this line: bench/run.py keeps it. -->"
 
-# The targets of issue 4, at 32 connections on 2 cores, on SQLite.
+# The targets for /api/session, at 32 connections on 2 cores, on SQLite.
 TARGET_RATIO = 0.6
 TARGET_P99_MS = 20.0
 

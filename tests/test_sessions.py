@@ -9,7 +9,6 @@ import pytest
 from sqlalchemy import delete, select
 
 from auth_service import clock as service_clock
-from auth_service.flows import sessions
 from auth_service.models import AuditEvent, Session, User
 from tests.conftest import PASSWORD, Browser
 
@@ -275,40 +274,3 @@ def test_forged_or_truncated_cookies_are_refused(browser, reader, app, mangle):
     fresh.set_cookie(COOKIE, forged)
     assert fresh.get("/api/session").status_code == 401
     assert fresh.get("/account").status_code == 302
-
-
-def test_the_hot_path_reads_what_sqlalchemy_reads(browser, make_user, app, db_session):
-    # /api/session reads its row on the driver's cursor (flows/sessions._read), not
-    # through SQLAlchemy's execution: every column must come back the same, typed alike.
-    user_id = make_user("zoë@example.com", name="Zoë Ünicode")
-    user = db_session.get(User, user_id)
-    user.is_admin, user.avatar_url = True, "https://example.com/z.png"
-    db_session.commit()
-    browser.login("zoë@example.com")
-    token_hash = hashlib.sha256(session_token(browser).encode()).hexdigest()
-    with app.app_context(), sessions.db.engine.connect() as connection:
-        fast = sessions._read(connection, token_hash)
-        slow = connection.execute(sessions._CHECK, {"token_hash": token_hash}).first()
-        assert sessions._read(connection, "0" * 64) is None
-    assert fast == tuple(slow)
-    assert [type(value) for value in fast] == [type(value) for value in slow]
-    assert fast.expires_at.utcoffset() is not None  # aware UTC, as the models give it
-    assert (fast.email, fast.display_name, fast.is_admin) == ("zoë@example.com", "Zoë Ünicode",
-                                                              True)
-
-
-def test_a_connection_the_database_dropped_is_replaced(browser, reader, app, client):
-    # The connections check() keeps between requests can die under it (a database
-    # restart, a failover): the next check opens a new one instead of failing.
-    browser.login("reader@example.com")
-    token = session_token(browser)
-    assert api_status(client, token) == 200
-    with app.app_context():
-        kept = sessions._kept[sessions.db.engine]
-        assert kept, "the check keeps its connection for the next request"
-        for connection in kept:
-            connection.connection.dbapi_connection.close()  # as a server-side disconnect leaves it
-        check = sessions.check(token)
-        assert check is not None and check.email == "reader@example.com"
-        assert sessions.check("not-" + token) is None
-    assert api_status(client, token) == 200
