@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+import pytest
 import requests
 from oic import rndstr
 from oic.oic import Client
@@ -33,7 +34,7 @@ from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from auth_service.oidc import clients as client_flow
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, free_port
 
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
@@ -206,3 +207,53 @@ def authorize_url(base: str, registration: dict[str, Any], **params: str) -> str
              "scope": "openid", "redirect_uri": registration["redirect_uri"], "state": "st-1",
              **params}
     return f"{base}/oauth/authorize?{urlencode(query)}"
+
+
+# --- fixtures: import them into a test module (`from tests.oidc_support import base, …`) -------
+
+EMAIL = "ana@example.com"
+RP = "https://rp.example/cb"
+
+
+@pytest.fixture
+def port() -> int:
+    return free_port()
+
+
+@pytest.fixture
+def settings(settings: dict, port: int) -> dict:
+    """The app's AUTH_BASE_URL is the address it is served on (see ``base``)."""
+    return {"BASE_URL": f"http://127.0.0.1:{port}", "GITHUB_CLIENT_ID": "gh-id",
+            "GITHUB_CLIENT_SECRET": "gh-secret", **settings}
+
+
+@pytest.fixture
+def base(app: Any, port: int) -> Iterator[str]:
+    """The test app served on 127.0.0.1 in this process; its base URL."""
+    with serve_on(app, port) as url:
+        yield url
+
+
+@pytest.fixture
+def reader(base: str, make_user: Any) -> Reader:
+    """A browser, and a confirmed account EMAIL / PASSWORD to sign in with."""
+    make_user(EMAIL, name="Ana Marić")
+    return Reader(base)
+
+
+@pytest.fixture
+def site(app: Any) -> dict[str, Any]:
+    """A first-party client (no consent page) redirecting to RP."""
+    return register(app, "Red Africa", redirect_uri=RP, first_party=True)
+
+
+def sign_in_through(rp: RelyingParty, reader: Reader, **extra: str) -> tuple[Any, str]:
+    """The reader, signed out, follows the site's sign-in link, signs in and comes back."""
+    url, state = rp.authorization_url(**extra)
+    answer = reader.get(url)
+    assert answer.status_code == 302
+    login = answer.headers["Location"]
+    assert login.startswith("/login?return_to=")
+    reader.sign_in(EMAIL, login_url=login)
+    callback = reader.follow_to(reader.get(url).headers["Location"], RP)
+    return rp.callback(callback), state

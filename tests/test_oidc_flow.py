@@ -12,62 +12,24 @@ import base64
 import hashlib
 
 import jwt
-import pytest
 import requests
 from sqlalchemy import select
 
-from tests.conftest import free_port
 from tests.oidc_support import (
-    Reader,
+    EMAIL,
+    RP,
     RelyingParty,
     authorize_url,
+    base,
+    port,
     query_of,
+    reader,
     register,
-    serve_on,
+    settings,
+    sign_in_through,
+    site,
     token_request,
 )
-
-EMAIL = "ana@example.com"
-RP = "https://rp.example/cb"
-
-
-@pytest.fixture
-def port():
-    return free_port()
-
-
-@pytest.fixture
-def settings(settings, port):
-    return {"BASE_URL": f"http://127.0.0.1:{port}", "GITHUB_CLIENT_ID": "gh-id",
-            "GITHUB_CLIENT_SECRET": "gh-secret", **settings}
-
-
-@pytest.fixture
-def base(app, port):
-    with serve_on(app, port) as url:
-        yield url
-
-
-@pytest.fixture
-def reader(base, make_user):
-    make_user(EMAIL, name="Ana Marić")
-    return Reader(base)
-
-
-@pytest.fixture
-def site(app):
-    return register(app, "Red Africa", redirect_uri=RP, first_party=True)
-
-
-def sign_in_through(rp: RelyingParty, reader: Reader, **extra: str):
-    url, state = rp.authorization_url(**extra)
-    answer = reader.get(url)
-    assert answer.status_code == 302
-    login = answer.headers["Location"]
-    assert login.startswith("/login?return_to=")
-    reader.sign_in(EMAIL, login_url=login)
-    callback = reader.follow_to(reader.get(url).headers["Location"], RP)
-    return rp.callback(callback), state
 
 
 def test_full_code_flow_with_pkce(base, reader, site):
