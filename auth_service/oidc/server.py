@@ -89,10 +89,18 @@ class EndSession(EndSessionEndpoint):
     """RP-initiated logout: Authlib validates; ending the session is the service's sign-out."""
 
     def get_server_jwks(self) -> dict[str, Any]:
+        keys.current()  # never an empty key set, even before the first token
         return keys.jwks()
 
     def get_algorithms(self) -> list[str]:
         return list(keys.ALGORITHMS)
+
+    def resolve_client_from_id_token_claims(self, id_token_claims: dict[str, Any]) -> Any:
+        # Our ID tokens name their one client as a one-item list.
+        aud = id_token_claims.get("aud")
+        if isinstance(aud, list) and len(aud) == 1:
+            aud = aud[0]
+        return self.server.query_client(aud) if isinstance(aud, str) else None
 
     def is_post_logout_redirect_uri_legitimate(self, request: Any, post_logout_redirect_uri: str,
                                                client: Any, logout_hint: str | None) -> bool:
