@@ -304,3 +304,11 @@ def test_token_endpoint_garbage_is_a_json_error(base, site):
         answer = token_request(base, site, **form)
         assert 400 <= answer.status_code < 500
         assert "error" in answer.json()
+
+
+def test_id_tokens_and_hints_stay_out_of_access_logs():
+    from auth_service.security.redact import redact
+
+    line = redact("GET /oauth/logout?id_token_hint=eyJ.x.y&state=s&post_logout_redirect_uri=h")
+    assert "eyJ" not in line and "post_logout_redirect_uri=h" in line
+    assert "ana@" not in redact("GET /oauth/authorize?login_hint=ana@example.com&scope=openid")

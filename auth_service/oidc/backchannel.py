@@ -4,7 +4,7 @@ Rows are written by :mod:`auth_service.oidc.signout` in the transaction that
 ends a session; the outbox worker (``auth-service worker``) drains them after
 the mail, with the mail's backoff: each row is a signed logout token POSTed to
 the client's ``backchannel_logout_uri``, retried until the client answers 2xx
-or AUTH_OIDC_BACKCHANNEL_MAX_ATTEMPTS is reached. Rows are claimed with
+or AUTH_BACKCHANNEL_MAX_ATTEMPTS is reached. Rows are claimed with
 ``FOR UPDATE SKIP LOCKED``, so several workers never send one twice.
 """
 
@@ -59,7 +59,7 @@ def deliver_due(limit: int = BATCH) -> Report:
     if not due:
         db.session.rollback()
         return report
-    timeout = current_app.config["OIDC_BACKCHANNEL_TIMEOUT"]
+    timeout = current_app.config["BACKCHANNEL_TIMEOUT"]
     with requests.Session() as http:
         for delivery in due:
             _send(http, delivery, timeout, report)
@@ -92,7 +92,7 @@ def _send(http: requests.Session, delivery: LogoutDelivery, timeout: float,
                  delivery.client.client_id)
         return
     delivery.last_error = problem[:500]
-    if delivery.attempts >= current_app.config["OIDC_BACKCHANNEL_MAX_ATTEMPTS"]:
+    if delivery.attempts >= current_app.config["BACKCHANNEL_MAX_ATTEMPTS"]:
         delivery.status = FAILED
         report.failed += 1
         log.error("back-channel logout failed for good: id=%s client=%s after %s attempts",

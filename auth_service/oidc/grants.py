@@ -127,7 +127,7 @@ class _Signing:
     def get_client_claims(self, client: OAuthClient) -> dict[str, Any]:
         now = int(clock.now().timestamp())
         return {"iss": current_app.config["BASE_URL"], "aud": [client.client_id], "iat": now,
-                "exp": now + current_app.config["OIDC_ID_TOKEN_TTL"]}
+                "exp": now + current_app.config["ID_TOKEN_TTL"]}
 
     def generate_user_info(self, user: User, scope: str) -> claims.Claims:
         return claims.user_claims(user, scope)

@@ -67,7 +67,7 @@ def current() -> SigningKey:
 def retention() -> timedelta:
     """How long a retired key stays published: the longest life of a token it signed."""
     config = current_app.config
-    longest = max(config["OIDC_ID_TOKEN_TTL"], config["SESSION_TOKEN_TTL"], LOGOUT_TOKEN_TTL)
+    longest = max(config["ID_TOKEN_TTL"], config["SESSION_TOKEN_TTL"], LOGOUT_TOKEN_TTL)
     return timedelta(seconds=longest) + CLOCK_LEEWAY
 
 

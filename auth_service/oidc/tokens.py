@@ -48,7 +48,7 @@ def _random_token(**_: Any) -> str:
 
 
 def _expires_in(client: Any, grant_type: str) -> int:
-    return current_app.config["OIDC_ACCESS_TOKEN_TTL"]
+    return current_app.config["ACCESS_TOKEN_TTL"]
 
 
 def save(token: dict[str, Any], request: Any) -> OAuthToken:
@@ -74,7 +74,7 @@ def save(token: dict[str, Any], request: Any) -> OAuthToken:
         refresh_token_hash=digest(refresh) if refresh else None,
         issued_at=now,
         expires_in=int(token["expires_in"]),
-        refresh_expires_at=(now + timedelta(seconds=current_app.config["OIDC_REFRESH_TOKEN_TTL"])
+        refresh_expires_at=(now + timedelta(seconds=current_app.config["REFRESH_TOKEN_TTL"])
                             if refresh else None),
         auth_time=source.auth_time,
         amr=list(source.amr or ()),
