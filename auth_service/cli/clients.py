@@ -69,7 +69,7 @@ def list_(as_json: bool) -> None:
 def show(client_id: str) -> None:
     """Show one site's registration as JSON (never its secret).
 
-    Example: auth-service clients show 3kTn0mD0xGm2yD6TqTeSGA
+    Example: auth-service clients show 9f1c2b7e4d6a8c0e3b5d7f9a1c3e5b7d
     """
     json_document(client_flow.describe(client_flow.get(client_id)))
 
@@ -80,7 +80,7 @@ def show(client_id: str) -> None:
 def remove(client_id: str) -> None:
     """Remove a site: its tokens stop working at once.
 
-    Example: auth-service clients remove 3kTn0mD0xGm2yD6TqTeSGA
+    Example: auth-service clients remove 9f1c2b7e4d6a8c0e3b5d7f9a1c3e5b7d
     """
     client_flow.remove(client_id)
     click.echo(f"Removed client {client_id}.")
@@ -92,7 +92,7 @@ def remove(client_id: str) -> None:
 def rotate_secret(client_id: str) -> None:
     """Give a confidential site a new secret (printed once as JSON); the old one stops working.
 
-    Example: auth-service clients rotate-secret 3kTn0mD0xGm2yD6TqTeSGA
+    Example: auth-service clients rotate-secret 9f1c2b7e4d6a8c0e3b5d7f9a1c3e5b7d
     """
     registered = client_flow.rotate_secret(client_id)
     json_document({"client_id": registered.client.client_id, "client_secret": registered.secret})

@@ -76,7 +76,8 @@ def add(name: str, redirect_uris: Sequence[str], *,
         raise InvalidInput("clients.no_redirect_uri", "at least one --redirect-uri is needed")
     secret = None if public else secrets.token_urlsafe(32)
     client = OAuthClient(
-        client_id=secrets.token_urlsafe(16),
+        # Hex: never starts with "-", which a shell command would read as an option.
+        client_id=secrets.token_hex(16),
         name=name,
         secret_hash=digest(secret) if secret else None,
         redirect_uris=list(dict.fromkeys(check_uri(u, "--redirect-uri") for u in redirect_uris)),
