@@ -9,6 +9,7 @@ from flask import Flask
 
 from auth_service import config as settings
 from auth_service import extensions, resources, security, views
+from auth_service.oidc import provider as oidc_provider
 from auth_service.providers import registry
 from auth_service.views import session_check
 
@@ -25,6 +26,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     registry.init_app(app)
     security.init_app(app)
     views.init_app(app)
+    oidc_provider.init_app(app)
     # GET /api/session, the hot path, is answered in front of Flask (views/session_check.py).
     app.wsgi_app = session_check.mount(app)  # type: ignore[method-assign]
     return app

@@ -1,7 +1,8 @@
 """Keep tokens out of access logs.
 
 Confirmation, reset and email-change links carry their token in the path, and a provider's
-callback carries its code and state in the query: an access log line would
+callback carries its code and state in the query (and a site's sign-out link an
+ID token, in ``id_token_hint``): an access log line would
 otherwise hold a working credential. Both servers we ship log through here:
 the development server (``auth-service run``) and gunicorn (``logger_class``).
 """
@@ -18,7 +19,8 @@ from werkzeug.serving import WSGIRequestHandler
 REDACTED = "[redacted]"
 _TOKEN_PATH = re.compile(r"(/(?:confirm|password/reset)/)(?!resend(?:[/?#\s\"]|$))[^/?#\s\"]+")
 _SECRET_QUERY = re.compile(
-    r"((?:^|[?&])(?:code|state|token|access_token|id_token|session_state)=)[^&#\s\"]*")
+    r"((?:^|[?&])(?:code|state|token|access_token|id_token|session_state|id_token_hint"
+    r"|refresh_token|logout_token|login_hint)=)[^&#\s\"]*")
 _SECRET_HEADERS = ("{cookie}i", "{authorization}i", "{set-cookie}o")
 
 

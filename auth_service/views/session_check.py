@@ -56,7 +56,7 @@ UNAVAILABLE = _ENCODER.encode({
 EMAIL_SAFE = "".join(chr(code) for code in range(0x21, 0x7F) if chr(code) != "%")
 
 
-def _token(environ: Mapping[str, Any], cookie: str) -> str | None:
+def token_from(environ: Mapping[str, Any], cookie: str) -> str | None:
     """The bearer token, else the session cookie (its first value, as request.cookies)."""
     header = environ.get("HTTP_AUTHORIZATION", "")
     if header[:7].lower() == "bearer ":
@@ -116,7 +116,7 @@ def answer(environ: Mapping[str, Any], config: Mapping[str, Any]) -> tuple[int, 
     for HEAD) share every line of it. Needs an app context (the database).
     """
     try:
-        check = session_check.check(_token(environ, config["SESSION_COOKIE"]))
+        check = session_check.check(token_from(environ, config["SESSION_COOKIE"]))
     except SQLAlchemyError as exc:
         log.error("database error on %s: %s", PATH, type(exc).__name__)
         status, body, headers = 503, UNAVAILABLE, []
