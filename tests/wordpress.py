@@ -111,23 +111,27 @@ class WordPress:
         """The page holding the seed's sign-in box."""
         return self.url(f"/?page_id={self.page_id}")
 
-    def php(self, code: str, stdin: str | None = None) -> str:
+    def php(self, code: str, stdin: str | None = None,
+            env: Mapping[str, str] | None = None) -> str:
         """Run PHP inside this WordPress (wp-load.php loaded, plugins active); its stdout."""
         host = self.base.removeprefix("http://")
         bootstrap = (f"$_SERVER['HTTP_HOST'] = {host!r}; $_SERVER['REQUEST_URI'] = '/'; "
                      "require 'wp-load.php'; ")
-        done = _php(bootstrap + code, cwd=self.root, stdin=stdin)
+        done = _php(bootstrap + code, cwd=self.root, stdin=stdin, env=env)
         assert done.returncode == 0, f"PHP failed ({done.returncode}):\n{done.stderr}"
         return done.stdout
 
     def configure(self, **constants: str) -> None:
-        """Set the plugin's wp-config.php constants (AUTH_SERVICE_URL=…); none: remove them."""
+        """Set the plugin's wp-config.php constants (AUTH_SERVICE_URL=…), replacing any before."""
         lines = [f"define({json.dumps(name)}, {json.dumps(value)});"
                  for name, value in constants.items()]
         (self.root / "auth-service-constants.php").write_text("<?php\n" + "\n".join(lines) + "\n")
-        self.php("delete_option('auth_service_login'); "
-                 "global $wpdb; $wpdb->query(\"DELETE FROM $wpdb->options "
-                 "WHERE option_name LIKE '%auth_service_%'\");")
+
+    def reset(self) -> None:
+        """The plugin as just activated: no constants, no saved settings, nothing cached."""
+        self.configure()
+        self.php("global $wpdb; $wpdb->query(\"DELETE FROM $wpdb->options "
+                 "WHERE option_name LIKE '%auth\\_service\\_%'\");")
 
     def add_page(self, title: str, content: str) -> str:
         """Publish a page; its URL."""
