@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask
 
 from auth_service import config as settings
-from auth_service import extensions, resources, security, views
+from auth_service import extensions, oidc, resources, security, views
 from auth_service.providers import registry
 
 
@@ -24,4 +24,5 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     registry.init_app(app)
     security.init_app(app)
     views.init_app(app)
+    oidc.init_app(app)
     return app

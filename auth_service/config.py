@@ -109,6 +109,18 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("PROVIDER_CONCURRENCY", _int, 0,
             "sign-ins that may wait on a provider at once on this host (0: no cap); "
             "bench/gunicorn.conf.py sets it to one less than its workers"),
+    Setting("SESSION_TOKEN_TTL", _int, 300,
+            "seconds a signed session token from /api/session/token lives (1 to 300)"),
+    Setting("OIDC_ID_TOKEN_TTL", _int, 3600,
+            "seconds an ID token issued to an OpenID Connect client lives"),
+    Setting("OIDC_ACCESS_TOKEN_TTL", _int, 3600,
+            "seconds an access token (for /oauth/userinfo) lives"),
+    Setting("OIDC_REFRESH_TOKEN_TTL", _int, 30 * 24 * 3600,
+            "seconds an unused refresh token (scope offline_access) lives; each use rotates it"),
+    Setting("OIDC_BACKCHANNEL_TIMEOUT", _int, 5,
+            "seconds before a back-channel logout delivery to a client gives up"),
+    Setting("OIDC_BACKCHANNEL_MAX_ATTEMPTS", _int, 8,
+            "tries before a back-channel logout delivery is marked failed"),
     Setting("INSTANCE_PATH", _str, None, "folder for the SQLite file and the dev secret"),
 )
 
@@ -193,6 +205,12 @@ def _check(values: Mapping[str, Any]) -> None:
         raise ConfigError("AUTH_BASE_URL", str(exc)) from None
     if values["MAIL_USE_TLS"] and values["MAIL_USE_SSL"]:
         raise ConfigError("AUTH_MAIL_USE_SSL", "set either MAIL_USE_TLS or MAIL_USE_SSL, not both")
+    if not 1 <= values["SESSION_TOKEN_TTL"] <= 300:
+        raise ConfigError("AUTH_SESSION_TOKEN_TTL", "expected 1 to 300 seconds")
+    for name in ("OIDC_ID_TOKEN_TTL", "OIDC_ACCESS_TOKEN_TTL", "OIDC_REFRESH_TOKEN_TTL",
+                 "OIDC_BACKCHANNEL_TIMEOUT", "OIDC_BACKCHANNEL_MAX_ATTEMPTS"):
+        if values[name] < 1:
+            raise ConfigError(f"AUTH_{name}", "expected at least 1")
     if values["ENV"] == "production":
         secret = values["SECRET_KEY"]
         if secret is not None and len(secret) < 32:

@@ -13,7 +13,7 @@ from flask.cli import FlaskGroup
 from sqlalchemy.exc import OperationalError, ProgrammingError, SQLAlchemyError
 
 from auth_service import create_app
-from auth_service.cli import audit, db, doctor, mail, run, stats, users, worker
+from auth_service.cli import audit, clients, db, doctor, keys, mail, run, stats, users, worker
 from auth_service.config import ConfigError
 from auth_service.errors import FlowError
 
@@ -49,7 +49,7 @@ cli = AuthGroup(
     help="Run and manage the auth_service sign-in service.",
 )
 for command in (run.run, db.db, worker.worker, users.users, audit.audit, stats.stats,
-                mail.mail, doctor.doctor):
+                mail.mail, doctor.doctor, clients.clients, keys.keys):
     cli.add_command(command)
 
 

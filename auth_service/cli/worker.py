@@ -15,19 +15,22 @@ from auth_service.mail import worker as outbox_worker
               help="Seconds between polls of the outbox.")
 @with_appcontext
 def worker(once: bool, interval: float) -> None:
-    """Send pending emails from the outbox, retrying failures with backoff.
+    """Send pending emails from the outbox, and the back-channel logouts owed to
+    OpenID Connect clients, retrying failures with backoff.
 
     Several workers may share one PostgreSQL outbox: rows are claimed with
     SKIP LOCKED, so no email is sent twice.
 
     Example: auth-service worker --once
     """
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
     if once:
-        report = outbox_worker.drain()
-        click.echo(f"sent {report.sent}, retrying {report.retrying}, failed {report.failed}")
+        for name, report in outbox_worker.drain_all(app).items():
+            prefix = "" if name == "mail" else f"{name}: "
+            click.echo(f"{prefix}sent {report.sent}, retrying {report.retrying}, "
+                       f"failed {report.failed}")
         return
     click.echo("Outbox worker running (Ctrl+C to stop).")
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
     try:
         outbox_worker.run_forever(app, interval)
     except KeyboardInterrupt:

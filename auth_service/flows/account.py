@@ -11,7 +11,8 @@ from auth_service.extensions import db
 from auth_service.flows import sessions
 from auth_service.flows.audit import Client, record
 from auth_service.mail.outbox import enqueue
-from auth_service.models import AuditEvent, Identity, OutboxMessage, User
+from auth_service.models import AuditEvent, Identity, OutboxMessage, Session, User
+from auth_service.oidc import signout
 from auth_service.security.passwords import check_policy, hash_password, verify_password
 
 
@@ -68,12 +69,16 @@ def delete(user: User, *, client: Client | None = None) -> None:
     and the admins' ``users delete`` both end here.
 
     Sessions and identities go with it (foreign-key cascade), so every device is
-    signed out on its next request; unsent mail to it is dropped and sent mail's
+    signed out on its next request, and the OpenID Connect clients that hold
+    tokens for them get a back-channel logout; unsent mail to it is dropped and sent mail's
     recipient blanked; the audit log keeps its events with the account reference,
     IP and user agent removed, plus one "account.deleted" event. Nothing is sent
     afterwards: the address is not kept anywhere to send to.
     """
     email, user_id = user.email, user.id
+    # The sessions go with the account (cascade): sites holding tokens for them are told now.
+    signout.sessions_ended(user_id, list(db.session.scalars(select(Session.id).where(
+        Session.user_id == user_id, Session.revoked_at.is_(None)))), everywhere=True)
     db.session.execute(sql_delete(OutboxMessage).where(OutboxMessage.to_address == email,
                                                        OutboxMessage.status != "sent"))
     db.session.execute(update(OutboxMessage).where(OutboxMessage.to_address == email)

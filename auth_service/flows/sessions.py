@@ -32,6 +32,7 @@ from auth_service import clock
 from auth_service.extensions import db
 from auth_service.flows.audit import Client, record
 from auth_service.models import Session, User
+from auth_service.oidc import signout
 
 # last_seen is written at most this often per session, so the check stays a read.
 TOUCH_INTERVAL = timedelta(seconds=60)
@@ -330,6 +331,7 @@ def revoke(session: Session, *, reason: str, client: Client | None = None) -> bo
     if result.rowcount:
         record("session.revoked", user=db.session.get(User, session.user_id), client=client,
                session=session.id, reason=reason)
+        signout.sessions_ended(session.user_id, [session.id])
     db.session.commit()
     return bool(result.rowcount)
 
@@ -340,12 +342,15 @@ def revoke_all(user: User, *, reason: str, keep: str | None = None,
     condition = [Session.user_id == user.id, Session.revoked_at.is_(None)]
     if keep is not None:
         condition.append(Session.id != keep)
+    ending = list(db.session.scalars(select(Session.id).where(*condition)))
     result = db.session.execute(
         update(Session).where(*condition).values(revoked_at=clock.now(), revoked_reason=reason)
     )
     if result.rowcount:
         record("session.revoked_all", user=user, client=client, reason=reason,
                count=result.rowcount)
+    # Even with no session left to end, what sites hold for the account goes too.
+    signout.sessions_ended(user.id, ending, everywhere=True, keep=keep)
     return result.rowcount
 
 

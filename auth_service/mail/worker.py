@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -24,6 +25,9 @@ from auth_service.models.outbox import FAILED, PENDING, SENT, OutboxMessage
 
 log = logging.getLogger(__name__)
 BATCH = 50
+# Other due-queues the same worker drains after the mail (name -> drain function),
+# registered by the parts that own them: the OpenID provider's back-channel logouts.
+QUEUES_KEY = "auth_service.worker_queues"
 MAX_BACKOFF = timedelta(hours=1)
 
 
@@ -118,13 +122,23 @@ def drain() -> Report:
     return total
 
 
+def drain_all(app: Flask) -> dict[str, Report]:
+    """Drain the mail outbox, then every queue registered under QUEUES_KEY; needs an app context."""
+    reports = {"mail": drain()}
+    queues: dict[str, Callable[[], Report]] = app.extensions.get(QUEUES_KEY, {})
+    for name, drain_queue in queues.items():
+        reports[name] = drain_queue()
+    return reports
+
+
 def run_forever(app: Flask, interval: float = 2.0, stop: threading.Event | None = None) -> None:
-    """Poll the outbox until ``stop`` is set; a database outage is logged and waited out."""
+    """Poll the outbox (and the other queues) until ``stop`` is set; a database outage is
+    logged and waited out."""
     stop = stop or threading.Event()
     while not stop.is_set():
         try:
             with app.app_context():
-                drain()
+                drain_all(app)
         except SQLAlchemyError as exc:
             log.warning("outbox worker: database unavailable (%s); retrying", type(exc).__name__)
         stop.wait(interval)

@@ -3,8 +3,17 @@
 from auth_service.models.audit import AuditEvent
 from auth_service.models.base import Base
 from auth_service.models.identity import Identity
+from auth_service.models.oidc import (
+    AuthorizationCode,
+    Consent,
+    LogoutDelivery,
+    OAuthClient,
+    OAuthToken,
+    SigningKey,
+)
 from auth_service.models.outbox import OutboxMessage
 from auth_service.models.session import Session
 from auth_service.models.user import User
 
-__all__ = ["AuditEvent", "Base", "Identity", "OutboxMessage", "Session", "User"]
+__all__ = ["AuditEvent", "AuthorizationCode", "Base", "Consent", "Identity", "LogoutDelivery",
+           "OAuthClient", "OAuthToken", "OutboxMessage", "Session", "SigningKey", "User"]

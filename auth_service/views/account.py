@@ -37,6 +37,7 @@ NOTICES = {
     "confirm_email": "Thanks, that's you. Enter your new address once more below.",
     "email_sent": "We've sent a link to your new address. Your address changes when you "
                   "open it.",
+    "site_removed": "That site no longer has access to your account.",
 }
 
 

@@ -29,10 +29,12 @@ MESSAGES = {
     503: "The service is temporarily unavailable. Please try again in a moment.",
 }
 JSON_PREFIXES = ("/api/", "/healthz", "/readyz", "/oauth/", "/.well-known/")
+# The provider's pages that readers' browsers open: errors there are pages too.
+HTML_PATHS = ("/oauth/authorize", "/oauth/logout")
 
 
 def _wants_json() -> bool:
-    return request.path.startswith(JSON_PREFIXES)
+    return request.path.startswith(JSON_PREFIXES) and request.path not in HTML_PATHS
 
 
 def render_error(status: int, message: str, code: str | None = None) -> tuple[Response | str, int]:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import Blueprint, redirect, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from auth_service.errors import FlowError, InvalidInput
 from auth_service.flows import login as login_flow
+from auth_service.flows import sessions as session_flow
 from auth_service.views import limits, sessions
 from auth_service.views.common import attach, client, go_back, show, trusted_return_to
 from auth_service.views.forms import ButtonForm, LoginForm
@@ -22,7 +25,8 @@ def login() -> Response | tuple[str, int]:
     form = LoginForm()
     if request.method == "GET":
         form.return_to.data = request.args.get("return_to", "")
-        if current_user.is_authenticated:
+        form.email.data = request.args.get("login_hint", "")[:320] or None
+        if current_user.is_authenticated and _recent_enough(request.args.get("max_age")):
             return go_back(form.return_to.data)
     error: FlowError | None = None
     if form.validate_on_submit():
@@ -37,6 +41,18 @@ def login() -> Response | tuple[str, int]:
             return go_back(form.return_to.data)
     status = error.status if error else None
     return show("login/login.html", form, status=status, error=error)
+
+
+def _recent_enough(max_age: str | None) -> bool:
+    """Whether the reader's sign-in is fresh enough for ``max_age`` (seconds; 0: sign in again).
+
+    A site (or the OpenID provider, for prompt=login and max_age) asks for a fresh
+    sign-in this way; without it, a signed-in reader goes straight back.
+    """
+    if max_age is None or not max_age.isdigit() or len(max_age) > 9:
+        return True
+    return session_flow.recently_authenticated(sessions.current_session(),
+                                               timedelta(seconds=int(max_age)))
 
 
 @bp.route("/logout", methods=["GET", "POST"])

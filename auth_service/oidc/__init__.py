@@ -1,0 +1,30 @@
+"""The OpenID Connect provider side of the service (Authlib's server), and its signed tokens.
+
+``init_app`` wires it into the app: the authorization server, its blueprints,
+the back-channel logout queue the outbox worker drains, and the account page's
+list of sites.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from auth_service.mail.worker import QUEUES_KEY
+from auth_service.oidc import (
+    authorize,
+    backchannel,
+    endpoints,
+    logout,
+    server,
+    session_token,
+    sites,
+)
+
+
+def init_app(app: Flask) -> None:
+    """Install the provider on ``app``."""
+    server.init_app(app)
+    for module in (endpoints, authorize, logout, session_token, sites):
+        app.register_blueprint(module.bp)
+    app.extensions.setdefault(QUEUES_KEY, {})["back-channel logouts"] = backchannel.drain
+    app.jinja_env.globals["signed_in_sites"] = sites.signed_in_sites
