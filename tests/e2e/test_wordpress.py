@@ -1,0 +1,265 @@
+"""The seed site's sign-in box in a real WordPress, signing readers in and out through the service.
+
+WordPress (Debian's files, MariaDB, PHP's built-in server; see tests/wordpress.py)
+runs the plugin from examples/wordpress/auth-service-login with its page holding
+the seed's exact shortcode. The service runs live (`auth-service run`) with the
+site registered as an OpenID Connect client by `auth-service clients add`, and a
+"continue with" provider (oidc-provider-mock, a real OpenID provider) as its
+social demo. The reader is plain HTTP with one cookie jar for both sites
+(tests.live.Browser): every page, redirect and form is what a browser would
+get, without JavaScript, which the plugin does not use.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import re
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from urllib.parse import parse_qs, urljoin, urlsplit
+
+import pytest
+
+from tests.conftest import FAST_ARGON2, PASSWORD
+from tests.live import CLI, CSRF, EMAIL, NAME, SECRET, Browser, LiveService, Page, live_service
+from tests.social_support import OIDCProvider, provider_login, serve, start_oidc_provider
+from tests.wordpress import WordPress
+
+BLOCK = re.compile(r'<(div|p) class="auth-service-login[^"]*">.*?</\1>', re.S)
+BUTTON = re.compile(r'<a class="asl-button asl-(\w+)" href="([^"]+)">.*?<span>([^<]+)</span>', re.S)
+LOCAL = re.compile(r'<p class="asl-local"><a href="([^"]+)">([^<]+)</a>')
+LOG_OUT = re.compile(r'<a class="asl-logout" href="([^"]+)">Log out</a>')
+HIDDEN = re.compile(r'<input[^>]*name="(return_to|csrf_token)"[^>]*value="([^"]*)"')
+
+
+@dataclass
+class Site:
+    """The service, the WordPress site registered with it, and its "continue with" provider."""
+
+    service: LiveService
+    wordpress: WordPress
+    demo: OIDCProvider
+    client_id: str
+
+    def cli(self, *args: str, stdin: str | None = None) -> str:
+        """`auth-service ARGS` on the live service's database; its stdout."""
+        folder = self.service.log_path.parent
+        environ = {key: value for key, value in os.environ.items() if not key.startswith("AUTH_")}
+        environ.update({f"AUTH_{key}": str(value) for key, value in FAST_ARGON2.items()})
+        environ.update(AUTH_INSTANCE_PATH=str(folder), AUTH_SECRET_KEY=SECRET,
+                       AUTH_DATABASE_URL=f"sqlite:///{folder / 'auth.db'}",
+                       AUTH_BASE_URL=self.service.base)
+        done = subprocess.run([CLI, *args], input=stdin, env=environ, capture_output=True,
+                              text=True, timeout=60, check=False)
+        assert done.returncode == 0, f"auth-service {' '.join(args)}: {done.stderr}"
+        return done.stdout
+
+    def wp_users(self, sub: str) -> list[int]:
+        """The WordPress users keyed by this service subject."""
+        return json.loads(self.wordpress.php(
+            "echo json_encode(array_map('intval', wp_list_pluck(get_users(["
+            f"'meta_key' => 'auth_service_sub', 'meta_value' => {json.dumps(sub)}]), 'ID')));"))
+
+
+@pytest.fixture(scope="module")
+def site(wordpress: WordPress, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    with serve(start_oidc_provider()) as demo_base:
+        demo = OIDCProvider(demo_base)
+        providers = {"AUTH_OIDC_DEMO_DISCOVERY_URL": demo.discovery,
+                     "AUTH_OIDC_DEMO_CLIENT_ID": "auth-service",
+                     "AUTH_OIDC_DEMO_CLIENT_SECRET": "demo-secret",
+                     "AUTH_OIDC_DEMO_LABEL": "Demo ID"}
+        folder = tmp_path_factory.mktemp("service-for-wordpress")
+        with live_service(folder, environment=providers) as service:
+            site = Site(service, wordpress, demo, client_id="")
+            client = json.loads(site.cli(
+                "clients", "add", "Red Africa Travel",
+                "--redirect-uri", wordpress.url("/?auth-service=callback"),
+                "--post-logout-redirect-uri", wordpress.url("/"),
+                "--backchannel-logout-uri", wordpress.url("/?auth-service=backchannel-logout"),
+                "--first-party"))
+            site.client_id = client["client_id"]
+            wordpress.reset()
+            wordpress.configure(AUTH_SERVICE_URL=service.base,
+                                AUTH_SERVICE_CLIENT_ID=client["client_id"],
+                                AUTH_SERVICE_CLIENT_SECRET=client["client_secret"])
+            yield site
+            wordpress.reset()
+
+
+# --- the reader -----------------------------------------------------------------------------
+
+
+def follow(browser: Browser, url: str, data: dict | None = None) -> tuple[Page, str]:
+    """Open ``url`` and follow its redirects as a browser would; the last page and its URL."""
+    page = browser.open(url, data)
+    for _ in range(12):
+        if page.status not in (301, 302, 303, 307):
+            return page, url
+        url = urljoin(url, page.location)
+        page = browser.open(url)
+    raise AssertionError(f"too many redirects, the last to {url}")
+
+
+def block(page: Page) -> str:
+    """The shortcode's part of the page ('' when it renders nothing)."""
+    found = BLOCK.search(page.text)
+    return found.group(0) if found else ""
+
+
+def buttons(page: Page) -> list[tuple[str, str, str]]:
+    """(kind, href, text) of each "continue with" button."""
+    return [(kind, html.unescape(href), text) for kind, href, text in BUTTON.findall(block(page))]
+
+
+def sign_in_with_password(site: Site, browser: Browser, email: str = EMAIL,
+                          page_url: str | None = None) -> Page:
+    """From the seed page: "Sign in with your email", the service's form, back on the page."""
+    page = browser.open(page_url or site.wordpress.page)
+    local = LOCAL.search(block(page))
+    assert local, block(page)
+    form, form_url = follow(browser, html.unescape(local.group(1)))
+    assert form_url.startswith(site.service.base + "/login"), form_url
+    hidden = {name: html.unescape(value) for name, value in HIDDEN.findall(form.text)}
+    back, back_url = follow(browser, site.service.base + "/login",
+                            {**hidden, "email": email, "password": PASSWORD})
+    assert back_url == (page_url or site.wordpress.page), (back_url, back.text[:500])
+    return back
+
+
+def signed_in_to_wordpress(site: Site, browser: Browser) -> bool:
+    page = browser.open(site.wordpress.url("/wp-admin/profile.php"))
+    if page.status == 200:
+        assert "Profile" in page.text
+        return True
+    assert page.status == 302 and "wp-login.php" in page.location, page.status
+    return False
+
+
+def service_user(site: Site, email: str, name: str) -> str:
+    """A confirmed account on the service; its subject (the id /api/session gives)."""
+    site.cli("users", "create", email, "--name", name, "--confirmed", "--password-stdin",
+             stdin=PASSWORD + "\n")
+    return str(json.loads(site.cli("users", "show", email, "--json"))["id"])
+
+
+# --- the journeys ---------------------------------------------------------------------------
+
+
+def test_the_seed_page_offers_continue_with_and_the_local_sign_in(site: Site):
+    page = Browser().open(site.wordpress.page)
+    assert page.status == 200
+    assert 'class="auth-service-login asl-large"' in block(page)
+    [(kind, href, text)] = buttons(page)
+    assert (kind, text) == ("other", "Continue with Demo ID")
+    assert parse_qs(urlsplit(href).query)["provider"] == ["demo"]
+    local = LOCAL.search(block(page))
+    assert local and local.group(2) == "Sign in with your email"
+    # The seed's own words around the shortcode are still there.
+    assert "For faster login or register use your social account." in page.text
+    assert "Account details will be confirmed via email." in page.text
+
+
+def test_password_sign_in_signs_the_reader_in_to_wordpress(site: Site):
+    browser = Browser()
+    assert not signed_in_to_wordpress(site, browser)
+    page = sign_in_with_password(site, browser)
+    face = block(page)
+    assert "asl-face" in face and f"Signed in as <strong>{NAME}</strong>" in face
+    assert signed_in_to_wordpress(site, browser)
+    sub = str(site.service.users[EMAIL])
+    [wp_user] = site.wp_users(sub)
+    role = site.wordpress.php(f"echo implode(',', get_userdata({wp_user})->roles);")
+    assert role == "subscriber"
+
+    # Another browser, another sign-in: the same WordPress user, found by its subject.
+    again = Browser()
+    sign_in_with_password(site, again)
+    assert signed_in_to_wordpress(site, again)
+    assert site.wp_users(sub) == [wp_user]
+
+
+def test_continue_with_the_demo_provider_goes_straight_there_and_back(site: Site):
+    site.demo.set_user("demo-reader-1", email="kofi@example.com", email_verified=True,
+                       name="Kofi Mensah", picture="https://pictures.example/kofi.png")
+    browser = Browser()
+    [(_, href, _)] = buttons(browser.open(site.wordpress.page))
+    _, url = follow(browser, href)
+    assert url.startswith(site.demo.base), url  # no stop at the service's /login
+    back, back_url = follow(browser, provider_login(url, "demo-reader-1"))
+    assert back_url == site.wordpress.page
+    face = block(back)
+    assert "Signed in as <strong>Kofi Mensah</strong>" in face
+    assert '<img src="https://pictures.example/kofi.png"' in face.replace(
+        ' decoding="async" loading="lazy"', "")
+    assert signed_in_to_wordpress(site, browser)
+    row = json.loads(site.wordpress.php(
+        "echo json_encode(get_user_by('email', 'kofi@example.com')->to_array());"))
+    assert row["display_name"] == "Kofi Mensah"
+
+
+def test_signing_out_on_the_service_signs_the_reader_out_of_wordpress(site: Site):
+    browser = Browser()
+    sign_in_with_password(site, browser)
+    other_device = Browser()
+    sign_in_with_password(site, other_device)
+    # Sign out on the service (its /logout form), in the first browser only.
+    form = browser.open(site.service.base + "/logout")
+    token = CSRF.search(form.text)
+    assert token, form.text[:300]
+    done = browser.open(site.service.base + "/logout", {"csrf_token": token.group(1)})
+    assert done.status in (302, 303), done.status
+    # The service delivers the logout token like its mail: by the worker.
+    site.cli("worker", "--once")
+    assert not signed_in_to_wordpress(site, browser)
+    assert "asl-face" not in block(browser.open(site.wordpress.page))
+    # The reader's other session, on the service and so on WordPress, goes on.
+    assert signed_in_to_wordpress(site, other_device)
+
+
+def test_logging_out_of_wordpress_ends_the_service_session(site: Site):
+    browser = Browser()
+    page = sign_in_with_password(site, browser)
+    assert browser.cookie() is not None
+    log_out = LOG_OUT.search(block(page))
+    assert log_out, block(page)
+    home, home_url = follow(browser, html.unescape(log_out.group(1)))
+    assert home.status == 200
+    assert home_url == site.wordpress.url("/"), home_url
+    assert not signed_in_to_wordpress(site, browser)
+    check = browser.open(site.service.base + "/api/session")
+    assert check.status == 401, check.text
+
+
+def test_hide_if_logged_hides_the_buttons_for_a_signed_in_reader(site: Site):
+    hidden = site.wordpress.add_page("Hidden box", '[fbl_login_button redirect="" '
+                                     'hide_if_logged="true" size="large" type="continue_with" '
+                                     'show_face="true"]')
+    buttons_only = site.wordpress.add_page("Buttons", "[auth_service_login show_face=false]")
+    browser = Browser()
+    assert buttons(browser.open(hidden)) and buttons(browser.open(buttons_only))
+    sign_in_with_password(site, browser, page_url=hidden)
+    assert signed_in_to_wordpress(site, browser)
+    assert block(browser.open(hidden)) == ""
+    # Signed in without show_face or hide_if_logged: the buttons, as the widget shows them.
+    assert [text for _, _, text in buttons(browser.open(buttons_only))] == [
+        "Continue with Demo ID"]
+
+
+def test_unknown_attribute_values_fall_back_as_the_widgets_do(site: Site):
+    odd = site.wordpress.add_page("Odd", '[auth_service_login size="huge" type="shout"]')
+    small = site.wordpress.add_page("Small", '[fbl_login_button size="SMALL" type="login_with"]')
+    redirect = site.wordpress.add_page("Away", '[fbl_login_button redirect="https://evil.example/"]')
+    browser = Browser()
+    page = browser.open(odd)
+    assert 'class="auth-service-login asl-medium"' in block(page)
+    assert [text for _, _, text in buttons(page)] == ["Continue with Demo ID"]
+    page = browser.open(small)
+    assert 'class="auth-service-login asl-small"' in block(page)
+    assert [text for _, _, text in buttons(page)] == ["Log in with Demo ID"]
+    # A redirect to another site is not followed: the reader comes back to this page.
+    [(_, href, _)] = buttons(browser.open(redirect))
+    assert parse_qs(urlsplit(href).query)["redirect_to"] == [redirect]
