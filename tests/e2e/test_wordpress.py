@@ -73,7 +73,10 @@ def site(wordpress: WordPress, tmp_path_factory: pytest.TempPathFactory) -> Iter
                      "AUTH_OIDC_DEMO_CLIENT_SECRET": "demo-secret",
                      "AUTH_OIDC_DEMO_LABEL": "Demo ID"}
         folder = tmp_path_factory.mktemp("service-for-wordpress")
-        with live_service(folder, environment=providers) as service:
+        # Unconfirmed addresses may sign in here, so that the plugin's own refusal to link
+        # an unverified address to an existing WordPress user can be seen.
+        environment = {**providers, "AUTH_REQUIRE_CONFIRMED_EMAIL": "false"}
+        with live_service(folder, environment=environment) as service:
             site = Site(service, wordpress, demo, client_id="")
             client = json.loads(site.cli(
                 "clients", "add", "Red Africa Travel",
@@ -93,12 +96,18 @@ def site(wordpress: WordPress, tmp_path_factory: pytest.TempPathFactory) -> Iter
 # --- the reader -----------------------------------------------------------------------------
 
 
-def follow(browser: Browser, url: str, data: dict | None = None) -> tuple[Page, str]:
-    """Open ``url`` and follow its redirects as a browser would; the last page and its URL."""
+def follow(browser: Browser, url: str, data: dict | None = None,
+           stop: str | None = None) -> tuple[Page, str]:
+    """Open ``url`` and follow its redirects as a browser would; the last page and its URL.
+
+    With ``stop``, the first redirect to a URL starting with it is returned unopened.
+    """
     page = browser.open(url, data)
     for _ in range(12):
         if page.status not in (301, 302, 303, 307):
             return page, url
+        if stop and urljoin(url, page.location).startswith(stop):
+            return page, urljoin(url, page.location)
         url = urljoin(url, page.location)
         page = browser.open(url)
     raise AssertionError(f"too many redirects, the last to {url}")
@@ -116,8 +125,11 @@ def buttons(page: Page) -> list[tuple[str, str, str]]:
 
 
 def sign_in_with_password(site: Site, browser: Browser, email: str = EMAIL,
-                          page_url: str | None = None) -> Page:
-    """From the seed page: "Sign in with your email", the service's form, back on the page."""
+                          page_url: str | None = None, stop: str | None = None) -> Page:
+    """From the seed page: "Sign in with your email", the service's form, back on the page.
+
+    With ``stop``, the answer that would open a URL starting with it (see ``follow``).
+    """
     page = browser.open(page_url or site.wordpress.page)
     local = LOCAL.search(block(page))
     assert local, block(page)
@@ -125,8 +137,9 @@ def sign_in_with_password(site: Site, browser: Browser, email: str = EMAIL,
     assert form_url.startswith(site.service.base + "/login"), form_url
     hidden = {name: html.unescape(value) for name, value in HIDDEN.findall(form.text)}
     back, back_url = follow(browser, site.service.base + "/login",
-                            {**hidden, "email": email, "password": PASSWORD})
-    assert back_url == (page_url or site.wordpress.page), (back_url, back.text[:500])
+                            {**hidden, "email": email, "password": PASSWORD}, stop=stop)
+    if stop is None:
+        assert back_url == (page_url or site.wordpress.page), (back_url, back.text[:500])
     return back
 
 
@@ -139,11 +152,19 @@ def signed_in_to_wordpress(site: Site, browser: Browser) -> bool:
     return False
 
 
-def service_user(site: Site, email: str, name: str) -> str:
-    """A confirmed account on the service; its subject (the id /api/session gives)."""
-    site.cli("users", "create", email, "--name", name, "--confirmed", "--password-stdin",
-             stdin=PASSWORD + "\n")
-    return str(json.loads(site.cli("users", "show", email, "--json"))["id"])
+def service_user(site: Site, email: str, name: str, *, confirmed: bool = True) -> str:
+    """An account on the service; its subject (the id /api/session gives)."""
+    site.cli("users", "create", email, "--name", name, *(["--confirmed"] if confirmed else []),
+             "--password-stdin", stdin=PASSWORD + "\n")
+    return str(json.loads(site.cli("users", "show", email, "--json"))["account"]["id"])
+
+
+def wordpress_user(site: Site, email: str, role: str = "editor") -> int:
+    """A WordPress user made the old way (its own password, or the Facebook-only plugin)."""
+    return int(site.wordpress.php(
+        f"echo wp_insert_user(['user_login' => {json.dumps(email.split('@')[0])}, "
+        f"'user_email' => {json.dumps(email)}, 'user_pass' => wp_generate_password(), "
+        f"'role' => {json.dumps(role)}]);"))
 
 
 # --- the journeys ---------------------------------------------------------------------------
@@ -263,3 +284,114 @@ def test_unknown_attribute_values_fall_back_as_the_widgets_do(site: Site):
     # A redirect to another site is not followed: the reader comes back to this page.
     [(_, href, _)] = buttons(browser.open(redirect))
     assert parse_qs(urlsplit(href).query)["redirect_to"] == [redirect]
+
+
+# --- who the reader is on WordPress ---------------------------------------------------------
+
+
+def test_an_existing_wordpress_user_is_linked_when_the_address_is_verified(site: Site):
+    # A reader who used the Facebook-only plugin has a WordPress user with their address;
+    # continuing with a provider that verified it lands in that same user.
+    existing = wordpress_user(site, "amara@example.com")
+    site.demo.set_user("demo-amara", email="amara@example.com", email_verified=True,
+                       name="Amara Okafor")
+    browser = Browser()
+    [(_, href, _)] = buttons(browser.open(site.wordpress.page))
+    _, url = follow(browser, href)
+    back, _ = follow(browser, provider_login(url, "demo-amara"))
+    assert "Signed in as <strong>" in block(back)
+    sub = json.loads(site.cli("users", "show", "amara@example.com", "--json"))["account"]["id"]
+    assert site.wp_users(str(sub)) == [existing]
+    roles = site.wordpress.php(f"echo implode(',', get_userdata({existing})->roles);")
+    assert roles == "editor"  # linking changes nobody's role
+
+
+def test_an_unverified_address_never_opens_an_existing_wordpress_user(site: Site):
+    existing = wordpress_user(site, "noor@example.com", role="administrator")
+    sub = service_user(site, "noor@example.com", "Not Noor", confirmed=False)
+    browser = Browser()
+    refused = sign_in_with_password(site, browser, "noor@example.com",
+                                    stop=site.wordpress.url("/?auth-service=callback"))
+    page = browser.open(refused.location)
+    assert page.status == 409
+    assert "already has an account with your email address" in html.unescape(page.text)
+    assert not signed_in_to_wordpress(site, browser)
+    assert site.wp_users(sub) == []
+    assert site.wordpress.php(f"echo get_user_meta({existing}, 'auth_service_sub', true);") == ""
+
+
+def test_a_new_reader_with_an_unverified_address_gets_a_user_without_it(site: Site):
+    sub = service_user(site, "tariq@example.com", "Tariq", confirmed=False)
+    browser = Browser()
+    sign_in_with_password(site, browser, "tariq@example.com")
+    assert signed_in_to_wordpress(site, browser)
+    [user] = site.wp_users(sub)
+    # WordPress would send password resets to it: only a verified address is kept.
+    assert site.wordpress.php(f"echo get_userdata({user})->user_email;") == ""
+
+
+# --- what the plugin refuses ----------------------------------------------------------------
+
+
+def test_a_callback_is_used_once_and_only_in_the_browser_that_started_it(site: Site):
+    reader = Browser()
+    callback = sign_in_with_password(site, reader,
+                                     stop=site.wordpress.url("/?auth-service=callback"))
+    url = urljoin(site.service.base, callback.location)
+    thief = Browser()  # the callback URL, taken to another browser (login CSRF, a leaked link)
+    stolen = thief.open(url)
+    assert stolen.status == 400
+    assert "started in another browser" in html.unescape(stolen.text)
+    assert not signed_in_to_wordpress(site, thief)
+    # The reader's own browser still completes it, once.
+    done, done_url = follow(reader, url)
+    assert done_url == site.wordpress.page and "asl-face" in block(done)
+    replayed = reader.open(url)
+    assert replayed.status == 400
+    assert "expired" in html.unescape(replayed.text)
+
+
+def test_a_cancelled_or_forged_answer_signs_nobody_in(site: Site):
+    browser = Browser()
+    callback = site.wordpress.url("/?auth-service=callback")
+
+    def started() -> str:
+        """Click "Sign in with your email"; the state the plugin sent to the service."""
+        page = browser.open(site.wordpress.page)
+        start = browser.open(html.unescape(LOCAL.search(block(page)).group(1)))
+        return parse_qs(urlsplit(start.location).query)["state"][0]
+
+    cancelled = browser.open(f"{callback}&state={started()}&error=access_denied")
+    assert cancelled.status == 400 and "Sign-in was cancelled." in cancelled.text
+    assert "Back to the site" in cancelled.text
+    forged_code = browser.open(f"{callback}&state={started()}&code=made-up")
+    assert forged_code.status == 400
+    assert "refused this sign-in" in html.unescape(forged_code.text)
+    other_issuer = browser.open(f"{callback}&state={started()}&code=x&iss=https://evil.example")
+    assert other_issuer.status == 400
+    assert "does not come from the sign-in service" in other_issuer.text
+    unknown_state = browser.open(f"{callback}&state=nothing-we-sent&code=x")
+    assert unknown_state.status == 400
+    assert not signed_in_to_wordpress(site, browser)
+
+
+def test_the_back_channel_endpoint_takes_only_the_services_logout_tokens(site: Site):
+    endpoint = site.wordpress.url("/?auth-service=backchannel-logout")
+    browser = Browser()
+    sign_in_with_password(site, browser)
+    # A token the service signed, but not a logout token for this site: a session token.
+    session_token = json.loads(browser.open(site.service.base + "/api/session/token").text)
+    for data in (None, {}, {"logout_token": "not-a-token"},
+                 {"logout_token": session_token["token"]}):
+        answer = Browser().open(endpoint, data)
+        assert answer.status == 400, (data, answer.status)
+        assert json.loads(answer.text)["error"] == "invalid_request"
+    assert signed_in_to_wordpress(site, browser)
+
+
+def test_the_plugin_writes_no_warnings_and_no_tokens_to_the_logs(site: Site):
+    sign_in_with_password(site, Browser())
+    log = site.wordpress.debug_log()
+    plugin_lines = [line for line in log.splitlines() if "auth-service-login" in line]
+    assert [line for line in plugin_lines if "PHP " in line] == []
+    assert "eyJ" not in log  # no JWT (ID, access or logout token) in any form
