@@ -15,6 +15,7 @@ but fail under CI (``CI`` set), where .ci/run installs them.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import secrets
@@ -68,6 +69,7 @@ def _mariadb(statement: str) -> subprocess.CompletedProcess:
                 f"$db->query({json.dumps(statement)}) or exit(1);")
 
 
+@functools.cache
 def missing() -> str | None:
     """Why a real WordPress cannot run here, or None."""
     if php_binary() is None:
@@ -82,15 +84,18 @@ def missing() -> str | None:
 
 
 def require_wordpress() -> None:
-    """Skip (locally) or fail (under CI) when a real WordPress cannot run."""
+    """Skip (locally) or fail (under CI) when a real WordPress cannot run.
+
+    Called at the top of a test module: one line for the module, not one per test.
+    """
     reason = missing()
     if reason is None:
         return
     if os.environ.get("CI"):
         pytest.fail(f"{reason} under CI: .ci/run should have installed wordpress, php-cli "
-                    "and php-mysql")
+                    "and php-mysql", pytrace=False)
     pytest.skip(f"{reason}: `apt-get install wordpress php-cli php-mysql` and MariaDB on "
-                "127.0.0.1:3306 run these")
+                "127.0.0.1:3306 run these", allow_module_level=True)
 
 
 @dataclass
@@ -240,3 +245,14 @@ def wordpress_site(folder: Path) -> Iterator[WordPress]:
             os.killpg(server.pid, signal.SIGTERM)  # the server and its workers
             server.wait(timeout=10)
         _mariadb(f"DROP DATABASE IF EXISTS `{database}`")
+
+
+if __name__ == "__main__":
+    # `make test` says in one line whether the WordPress tests can run on this machine.
+    reason = missing()
+    if reason is None:
+        print("WordPress plugin tests: in a real WordPress (php-cli, MariaDB on 127.0.0.1:3306)")
+    else:
+        print(f"WordPress plugin tests: skipped, {reason}"
+              + (" (under CI they fail instead)" if os.environ.get("CI") else
+                 " (`apt-get install wordpress php-cli php-mysql` and MariaDB run them)"))

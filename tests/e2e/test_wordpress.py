@@ -26,7 +26,9 @@ import pytest
 from tests.conftest import FAST_ARGON2, PASSWORD
 from tests.live import CLI, CSRF, EMAIL, NAME, SECRET, Browser, LiveService, Page, live_service
 from tests.social_support import OIDCProvider, provider_login, serve, start_oidc_provider
-from tests.wordpress import WordPress
+from tests.wordpress import WordPress, require_wordpress
+
+require_wordpress()
 
 BLOCK = re.compile(r'<(div|p) class="auth-service-login[^"]*">.*?</\1>', re.S)
 BUTTON = re.compile(r'<a class="asl-button asl-(\w+)" href="([^"]+)">.*?<span>([^<]+)</span>', re.S)

@@ -20,7 +20,9 @@ import pytest
 from joserfc import jwk, jwt
 
 from tests.live import Browser, Page
-from tests.wordpress import ADMIN, WordPress
+from tests.wordpress import ADMIN, WordPress, require_wordpress
+
+require_wordpress()
 
 ISSUER = "https://auth.example.test"
 CLIENT = "wp-client"
