@@ -16,8 +16,10 @@ but fail under CI (``CI`` set), where .ci/run installs them.
 from __future__ import annotations
 
 import functools
+import html
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -26,11 +28,12 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urljoin
 
 import pytest
 
 from tests.conftest import free_port
-from tests.live import responds, wait_until
+from tests.live import Browser, Page, responds, wait_until
 
 WORDPRESS = Path("/usr/share/wordpress")
 PLUGIN = Path(__file__).resolve().parents[1] / "examples" / "wordpress" / "auth-service-login"
@@ -246,6 +249,42 @@ def wordpress_site(folder: Path) -> Iterator[WordPress]:
             server.wait(timeout=10)
         _mariadb(f"DROP DATABASE IF EXISTS `{database}`")
 
+
+
+# --- reading the plugin's pages, as a browser ----------------------------------------------
+
+BLOCK = re.compile(r'<(div|p) class="auth-service-login[^"]*">.*?</\1>', re.S)
+BUTTON = re.compile(r'<a class="asl-button asl-(\w+)" href="([^"]+)">.*?<span>([^<]+)</span>', re.S)
+LOCAL = re.compile(r'<p class="asl-local"><a href="([^"]+)">([^<]+)</a>')
+LOG_OUT = re.compile(r'<a class="asl-logout" href="([^"]+)">Log out</a>')
+
+
+def follow(browser: Browser, url: str, data: dict | None = None,
+           stop: str | None = None) -> tuple[Page, str]:
+    """Open ``url`` and follow its redirects as a browser would; the last page and its URL.
+
+    With ``stop``, the first redirect to a URL starting with it is returned unopened.
+    """
+    page = browser.open(url, data)
+    for _ in range(12):
+        if page.status not in (301, 302, 303, 307):
+            return page, url
+        if stop and urljoin(url, page.location).startswith(stop):
+            return page, urljoin(url, page.location)
+        url = urljoin(url, page.location)
+        page = browser.open(url)
+    raise AssertionError(f"too many redirects, the last to {url}")
+
+
+def block(page: Page) -> str:
+    """The shortcode's part of the page ('' when it renders nothing)."""
+    found = BLOCK.search(page.text)
+    return found.group(0) if found else ""
+
+
+def buttons(page: Page) -> list[tuple[str, str, str]]:
+    """(kind, href, text) of each "continue with" button."""
+    return [(kind, html.unescape(href), text) for kind, href, text in BUTTON.findall(block(page))]
 
 if __name__ == "__main__":
     # `make test` says in one line whether the WordPress tests can run on this machine.

@@ -26,14 +26,18 @@ import pytest
 from tests.conftest import FAST_ARGON2, PASSWORD
 from tests.live import CLI, CSRF, EMAIL, NAME, SECRET, Browser, LiveService, Page, live_service
 from tests.social_support import OIDCProvider, provider_login, serve, start_oidc_provider
-from tests.wordpress import WordPress, require_wordpress
+from tests.wordpress import (
+    LOCAL,
+    LOG_OUT,
+    WordPress,
+    block,
+    buttons,
+    follow,
+    require_wordpress,
+)
 
 require_wordpress()
 
-BLOCK = re.compile(r'<(div|p) class="auth-service-login[^"]*">.*?</\1>', re.S)
-BUTTON = re.compile(r'<a class="asl-button asl-(\w+)" href="([^"]+)">.*?<span>([^<]+)</span>', re.S)
-LOCAL = re.compile(r'<p class="asl-local"><a href="([^"]+)">([^<]+)</a>')
-LOG_OUT = re.compile(r'<a class="asl-logout" href="([^"]+)">Log out</a>')
 HIDDEN = re.compile(r'<input[^>]*name="(return_to|csrf_token)"[^>]*value="([^"]*)"')
 
 
@@ -44,7 +48,8 @@ class Site:
     service: LiveService
     wordpress: WordPress
     demo: OIDCProvider
-    client_id: str
+    client_id: str = ""
+    client_secret: str = ""
 
     def cli(self, *args: str, stdin: str | None = None) -> str:
         """`auth-service ARGS` on the live service's database; its stdout."""
@@ -79,51 +84,23 @@ def site(wordpress: WordPress, tmp_path_factory: pytest.TempPathFactory) -> Iter
         # an unverified address to an existing WordPress user can be seen.
         environment = {**providers, "AUTH_REQUIRE_CONFIRMED_EMAIL": "false"}
         with live_service(folder, environment=environment) as service:
-            site = Site(service, wordpress, demo, client_id="")
+            site = Site(service, wordpress, demo)
             client = json.loads(site.cli(
                 "clients", "add", "Red Africa Travel",
                 "--redirect-uri", wordpress.url("/?auth-service=callback"),
                 "--post-logout-redirect-uri", wordpress.url("/"),
                 "--backchannel-logout-uri", wordpress.url("/?auth-service=backchannel-logout"),
                 "--first-party"))
-            site.client_id = client["client_id"]
+            site.client_id, site.client_secret = client["client_id"], client["client_secret"]
             wordpress.reset()
             wordpress.configure(AUTH_SERVICE_URL=service.base,
-                                AUTH_SERVICE_CLIENT_ID=client["client_id"],
-                                AUTH_SERVICE_CLIENT_SECRET=client["client_secret"])
+                                AUTH_SERVICE_CLIENT_ID=site.client_id,
+                                AUTH_SERVICE_CLIENT_SECRET=site.client_secret)
             yield site
             wordpress.reset()
 
 
 # --- the reader -----------------------------------------------------------------------------
-
-
-def follow(browser: Browser, url: str, data: dict | None = None,
-           stop: str | None = None) -> tuple[Page, str]:
-    """Open ``url`` and follow its redirects as a browser would; the last page and its URL.
-
-    With ``stop``, the first redirect to a URL starting with it is returned unopened.
-    """
-    page = browser.open(url, data)
-    for _ in range(12):
-        if page.status not in (301, 302, 303, 307):
-            return page, url
-        if stop and urljoin(url, page.location).startswith(stop):
-            return page, urljoin(url, page.location)
-        url = urljoin(url, page.location)
-        page = browser.open(url)
-    raise AssertionError(f"too many redirects, the last to {url}")
-
-
-def block(page: Page) -> str:
-    """The shortcode's part of the page ('' when it renders nothing)."""
-    found = BLOCK.search(page.text)
-    return found.group(0) if found else ""
-
-
-def buttons(page: Page) -> list[tuple[str, str, str]]:
-    """(kind, href, text) of each "continue with" button."""
-    return [(kind, html.unescape(href), text) for kind, href, text in BUTTON.findall(block(page))]
 
 
 def sign_in_with_password(site: Site, browser: Browser, email: str = EMAIL,
@@ -331,6 +308,21 @@ def test_a_new_reader_with_an_unverified_address_gets_a_user_without_it(site: Si
     # WordPress would send password resets to it: only a verified address is kept.
     assert site.wordpress.php(f"echo get_userdata({user})->user_email;") == ""
 
+
+
+def test_new_readers_get_the_configured_role_but_never_an_administrators(site: Site):
+    constants = {"AUTH_SERVICE_URL": site.service.base, "AUTH_SERVICE_CLIENT_ID": site.client_id,
+                 "AUTH_SERVICE_CLIENT_SECRET": site.client_secret}
+    try:
+        for role, expected in (("contributor", "contributor"), ("administrator", "subscriber")):
+            site.wordpress.configure(**constants, AUTH_SERVICE_DEFAULT_ROLE=role)
+            sub = service_user(site, f"new-{role}@example.com", f"New {role}")
+            sign_in_with_password(site, Browser(), f"new-{role}@example.com")
+            [user] = site.wp_users(sub)
+            assert site.wordpress.php(f"echo implode(',', get_userdata({user})->roles);") == (
+                expected)
+    finally:
+        site.wordpress.configure(**constants)
 
 # --- what the plugin refuses ----------------------------------------------------------------
 

@@ -96,10 +96,11 @@ function providers(): array {
 }
 
 /**
- * Verified claims of a token signed by the service. The JWKS is cached; a key id not in
- * it (the service rotated its keys) fetches it again, at most once a minute.
+ * Verified claims of a token the service signed for this site (`exp` required unless
+ * `$needs_exp` is false). The JWKS is cached; a key id not in it (the service rotated
+ * its keys) fetches it again, at most once a minute.
  */
-function verified_claims( string $token ) {
+function verified_claims( string $token, bool $needs_exp = true ) {
 	$meta = discovery();
 	if ( is_wp_error( $meta ) ) {
 		return $meta;
@@ -120,7 +121,7 @@ function verified_claims( string $token ) {
 	if ( is_wp_error( $claims ) ) {
 		return $claims;
 	}
-	$wrong = check_claims( $claims, $meta['issuer'], setting( 'client_id' ), false );
+	$wrong = check_claims( $claims, $meta['issuer'], setting( 'client_id' ), $needs_exp );
 	return $wrong ?: $claims;
 }
 
@@ -228,7 +229,7 @@ function finish_login(): void {
 	}
 	$claims = verified_claims( $tokens['id_token'] );
 	if ( ! is_wp_error( $claims ) && ( ! is_string( $claims['sub'] ?? null ) || '' === $claims['sub']
-		|| ! isset( $claims['exp'] ) || ! hash_equals( $flow['nonce'], (string) ( $claims['nonce'] ?? '' ) ) ) ) {
+		|| ! hash_equals( $flow['nonce'], (string) ( $claims['nonce'] ?? '' ) ) ) ) {
 		$claims = new \WP_Error( 'auth_service_bad_token', 'The sign-in answer is not for this sign-in.' );
 	}
 	if ( is_wp_error( $claims ) ) {

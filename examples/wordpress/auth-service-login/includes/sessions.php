@@ -95,7 +95,7 @@ function allow_service_host( array $hosts ): array {
 
 function backchannel_logout(): void {
 	$token = 'POST' === ( $_SERVER['REQUEST_METHOD'] ?? '' ) ? param( 'logout_token', $_POST ) : ''; // phpcs:ignore WordPress.Security.NonceVerification -- the token's signature is the check
-	$claims = '' !== $token ? verified_claims( $token ) : new \WP_Error( 'auth_service_bad_token', 'POST a logout_token.' );
+	$claims = '' !== $token ? verified_claims( $token, false ) : new \WP_Error( 'auth_service_bad_token', 'POST a logout_token.' );
 	if ( ! is_wp_error( $claims ) && ( ! is_array( $claims['events'] ?? null )
 		|| ! array_key_exists( LOGOUT_EVENT, $claims['events'] ) || isset( $claims['nonce'] )
 		|| ( ! is_string( $claims['sid'] ?? null ) && ! is_string( $claims['sub'] ?? null ) ) ) ) {
