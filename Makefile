@@ -56,3 +56,8 @@ bench: install
 	  sudo=$$([ "$$(id -u)" -eq 0 ] || echo sudo); \
 	  $$sudo apt-get install -y wrk || { $$sudo apt-get update && $$sudo apt-get install -y wrk; }; }
 	$(BIN)/python bench/run.py
+
+## bench-token: the site-side cost of a check: TokenVerifier offline vs SessionClient (writes its section of docs/benchmarks.md)
+.PHONY: bench-token
+bench-token: install
+	$(BIN)/python bench/verify.py

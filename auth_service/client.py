@@ -41,6 +41,12 @@ from urllib.parse import urlencode, urlsplit
 
 from flask import Flask, current_app, g, redirect, request
 
+from auth_service.client_tokens import BackchannelLogout, InvalidToken, TokenVerifier
+
+__all__ = ["AuthMiddleware", "AuthSession", "BackchannelLogout", "InvalidToken", "Reader",
+           "SessionClient", "TokenSessionClient", "TokenVerifier", "login_url", "logout_url",
+           "reader_required"]
+
 log = logging.getLogger(__name__)
 
 DEFAULT_COOKIE = "auth_session"
@@ -92,6 +98,20 @@ class Reader:
             roles=tuple(str(role) for role in user.get("roles") or ()),
             session_id=str(session["id"]),
             expires_at=_parse_time(session["expires_at"]),
+        )
+
+    @classmethod
+    def from_claims(cls, claims: dict[str, Any]) -> Reader:
+        """Build a Reader from a verified session token's claims; raises KeyError/TypeError."""
+        return cls(
+            id=str(claims["sub"]),
+            email=str(claims["email"]),
+            email_verified=bool(claims["email_verified"]),
+            name=str(claims["name"]),
+            avatar_url=claims.get("picture") or None,
+            roles=tuple(str(role) for role in claims.get("roles") or ()),
+            session_id=str(claims["sid"]),
+            expires_at=datetime.fromtimestamp(int(claims["exp"]), UTC),
         )
 
     @property
@@ -203,6 +223,19 @@ class SessionClient:
         with self._lock:
             self._cache.clear()
 
+    def forget(self, session_id: str | None = None, subject: str | None = None) -> int:
+        """Forget the cached answers for one session, or every session of one reader.
+
+        What a back-channel logout calls (:class:`BackchannelLogout`), so a revoked
+        session is refused at once instead of after ``cache_ttl``. Returns how many went.
+        """
+        with self._lock:
+            gone = [key for key, (_, reader) in self._cache.items() if reader is not None and (
+                reader.session_id == session_id or (subject is not None and reader.id == subject))]
+            for key in gone:
+                del self._cache[key]
+        return len(gone)
+
     # --- the cache -----------------------------------------------------------------
 
     def _cached(self, key: str) -> object:
@@ -280,6 +313,50 @@ class SessionClient:
         self._local.connection = None
 
 
+class TokenSessionClient(SessionClient):
+    """Like SessionClient, but trusts the signed session token instead of asking every time.
+
+    For a cookie it has not seen (or whose token expired), it asks
+    ``/api/session/token`` once and verifies the JWT offline (:class:`TokenVerifier`);
+    until the token's ``exp`` (at most 5 minutes) the reader is known without a
+    network call. A revocation is seen when the token expires, or at once with a
+    :class:`BackchannelLogout` endpoint calling :meth:`forget`.
+    """
+
+    def __init__(self, base_url: str, *, verifier: TokenVerifier | None = None,
+                 timeout: float = 2.0, cache_size: int = 10000,
+                 cookie_name: str = DEFAULT_COOKIE) -> None:
+        # The cache lives as long as each token: cache_ttl only bounds it from above.
+        super().__init__(base_url, timeout=timeout, cache_ttl=3600, cache_size=cache_size,
+                         cookie_name=cookie_name)
+        self.verifier = verifier or TokenVerifier(base_url, timeout=timeout)
+        self._path = self._path + "/token"
+
+    def check(self, token: str | None) -> Reader | None:
+        if not token or len(token) > MAX_TOKEN_LENGTH or not _COOKIE_VALUE.fullmatch(token):
+            return None
+        key = hashlib.sha256(token.encode()).hexdigest()
+        cached = self._cached(key)
+        if cached is not _MISSING:
+            return cached  # type: ignore[return-value]
+        try:
+            status, body = self._ask(token)
+        except (OSError, http.client.HTTPException) as exc:
+            log.warning("auth service at %s unreachable: %s", self.base_url, exc.__class__.__name__)
+            return None
+        if status == 401:
+            self._store(key, None, None)
+            return None
+        try:
+            reader = Reader.from_claims(self.verifier.verify(json.loads(body)["token"]))
+        except (InvalidToken, ValueError, KeyError, TypeError) as exc:
+            log.warning("auth service at %s: no usable session token (%s, HTTP %d)",
+                        self.base_url, type(exc).__name__, status)
+            return None
+        self._store(key, reader, reader.expires_at)
+        return reader
+
+
 # --- Flask ---------------------------------------------------------------------------
 
 
@@ -293,6 +370,9 @@ class AuthSession:
     ``AUTH_SERVICE_TIMEOUT``   seconds before the service counts as down (default 2)
     ``AUTH_SERVICE_COOKIE``    the session cookie's name (default ``auth_session``)
     ``AUTH_SERVICE_CACHE_SIZE`` most answers kept at once (default 10000)
+    ``AUTH_SERVICE_TRUST``     ``session`` (default: ask /api/session, cached for
+                               AUTH_SERVICE_CACHE_TTL) or ``token`` (verify the
+                               signed session token offline: TokenSessionClient)
     ``AUTH_SERVICE_PUBLIC_URL`` the service's URL as browsers reach it, for the
                                sign-in and sign-out links (default: AUTH_SERVICE_URL;
                                differs when the site reaches the service on an
@@ -309,9 +389,10 @@ class AuthSession:
 
     def __init__(self, app: Flask | None = None, *, base_url: str | None = None,
                  cache_ttl: float | None = None, timeout: float | None = None,
-                 cache_size: int | None = None, cookie_name: str | None = None) -> None:
+                 cache_size: int | None = None, cookie_name: str | None = None,
+                 trust: str | None = None) -> None:
         self._options = {"base_url": base_url, "cache_ttl": cache_ttl, "timeout": timeout,
-                         "cache_size": cache_size, "cookie_name": cookie_name}
+                         "cache_size": cache_size, "cookie_name": cookie_name, "trust": trust}
         if app is not None:
             self.init_app(app)
 
@@ -330,14 +411,20 @@ class AuthSession:
             value = options[option]
             return value if value is not None else app.config.get(key, default)
 
+        trust = str(setting("trust", "AUTH_SERVICE_TRUST", "session"))
         try:
-            client = SessionClient(
-                base_url,
-                timeout=float(setting("timeout", "AUTH_SERVICE_TIMEOUT", 2.0)),
-                cache_ttl=float(setting("cache_ttl", "AUTH_SERVICE_CACHE_TTL", 5.0)),
-                cache_size=int(setting("cache_size", "AUTH_SERVICE_CACHE_SIZE", 10000)),
-                cookie_name=str(setting("cookie_name", "AUTH_SERVICE_COOKIE", DEFAULT_COOKIE)),
-            )
+            timeout = float(setting("timeout", "AUTH_SERVICE_TIMEOUT", 2.0))
+            cache_size = int(setting("cache_size", "AUTH_SERVICE_CACHE_SIZE", 10000))
+            cookie_name = str(setting("cookie_name", "AUTH_SERVICE_COOKIE", DEFAULT_COOKIE))
+            if trust == "token":
+                client: SessionClient = TokenSessionClient(
+                    base_url, timeout=timeout, cache_size=cache_size, cookie_name=cookie_name)
+            elif trust == "session":
+                client = SessionClient(
+                    base_url, timeout=timeout, cache_size=cache_size, cookie_name=cookie_name,
+                    cache_ttl=float(setting("cache_ttl", "AUTH_SERVICE_CACHE_TTL", 5.0)))
+            else:
+                raise ValueError(f"AUTH_SERVICE_TRUST must be session or token, not {trust!r}")
         except ValueError as exc:
             raise RuntimeError(f"AuthSession: bad AUTH_SERVICE_* setting: {exc}") from None
         app.extensions[EXTENSION_KEY] = client

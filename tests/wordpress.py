@@ -6,7 +6,7 @@ a temporary folder with a wp-config.php of their own (a fresh MariaDB database
 ``wp_test_…``, dropped afterwards), install WordPress by calling ``wp_install()``
 from php-cli (no browser), activate the plugin (a symlink to
 examples/wordpress/auth-service-login, so the files under test are the
-repository's), add a page holding the seed site's shortcode, and serve it all
+repository's), add the content site's sign-in page with its shortcode, and serve it all
 with PHP's built-in server on a free port.
 
 Without php, php-mysql, the wordpress files or MariaDB the tests skip locally,
@@ -40,7 +40,7 @@ PLUGIN = Path(__file__).resolve().parents[1] / "examples" / "wordpress" / "auth-
 PLUGIN_FILE = "auth-service-login/auth-service-login.php"
 MARIADB = ("127.0.0.1", 3306)
 ADMIN = "admin"
-# The seed site's sign-in box, its shortcode exactly as the page holds it.
+# The content site's sign-in box as its page holds it today, the shortcode exactly.
 SHORTCODE = ('[fbl_login_button redirect="" hide_if_logged="" size="large" '
              'type="continue_with" show_face="true"]')
 SIGN_IN_BOX = f"""<!-- wp:paragraph -->
@@ -116,7 +116,7 @@ class WordPress:
 
     @property
     def page(self) -> str:
-        """The page holding the seed's sign-in box."""
+        """The page holding the site's sign-in box."""
         return self.url(f"/?page_id={self.page_id}")
 
     def php(self, code: str, stdin: str | None = None,

@@ -26,9 +26,10 @@ def worker(once: bool, interval: float) -> None:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     if once:
         for name, report in outbox_worker.drain_all(app).items():
-            prefix = "" if name == "mail" else f"{name}: "
-            click.echo(f"{prefix}sent {report.sent}, retrying {report.retrying}, "
-                       f"failed {report.failed}")
+            if name == "mail" or report.handled:  # the mail line always, others when busy
+                prefix = "" if name == "mail" else f"{name}: "
+                click.echo(f"{prefix}sent {report.sent}, retrying {report.retrying}, "
+                           f"failed {report.failed}")
         return
     click.echo("Outbox worker running (Ctrl+C to stop).")
     try:

@@ -90,9 +90,7 @@ def discovery() -> Response:
 def jwks() -> Response:
     document = keys.jwks()
     db.session.commit()  # the first key may just have been made
-    response = _public(jsonify(document))
-    response.mimetype = "application/jwk-set+json"
-    return response
+    return _public(jsonify(document))
 
 
 @bp.post("/oauth/token")

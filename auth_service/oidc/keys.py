@@ -107,7 +107,8 @@ def public_jwk(row: SigningKey) -> dict[str, Any]:
 
 
 def jwks() -> dict[str, Any]:
-    """The JSON Web Key Set served at /oauth/jwks."""
+    """The JSON Web Key Set served at /oauth/jwks; never empty (the first key is made here)."""
+    current()
     return {"keys": [public_jwk(row) for row in published()]}
 
 

@@ -94,6 +94,13 @@ class EndSession(EndSessionEndpoint):
     def get_algorithms(self) -> list[str]:
         return list(keys.ALGORITHMS)
 
+    def resolve_client_from_id_token_claims(self, id_token_claims: dict[str, Any]) -> Any:
+        # Our ID tokens name their one client as a one-item list.
+        aud = id_token_claims.get("aud")
+        if isinstance(aud, list) and len(aud) == 1:
+            aud = aud[0]
+        return self.server.query_client(aud) if isinstance(aud, str) else None
+
     def is_post_logout_redirect_uri_legitimate(self, request: Any, post_logout_redirect_uri: str,
                                                client: Any, logout_hint: str | None) -> bool:
         # Without an ID token, a client that names itself may still be sent back to

@@ -1,8 +1,8 @@
-"""The seed site's sign-in box in a real WordPress, signing readers in and out through the service.
+"""The content site's sign-in box in a real WordPress, signing readers in and out via the service.
 
 WordPress (Debian's files, MariaDB, PHP's built-in server; see tests/wordpress.py)
 runs the plugin from examples/wordpress/auth-service-login with its page holding
-the seed's exact shortcode. The service runs live (`auth-service run`) with the
+the site's exact shortcode. The service runs live (`auth-service run`) with the
 site registered as an OpenID Connect client by `auth-service clients add`, and a
 "continue with" provider (oidc-provider-mock, a real OpenID provider) as its
 social demo. The reader is plain HTTP with one cookie jar for both sites
@@ -105,7 +105,7 @@ def site(wordpress: WordPress, tmp_path_factory: pytest.TempPathFactory) -> Iter
 
 def sign_in_with_password(site: Site, browser: Browser, email: str = EMAIL,
                           page_url: str | None = None, stop: str | None = None) -> Page:
-    """From the seed page: "Sign in with your email", the service's form, back on the page.
+    """From the sign-in page: "Sign in with your email", the service's form, back on the page.
 
     With ``stop``, the answer that would open a URL starting with it (see ``follow``).
     """
@@ -149,7 +149,7 @@ def wordpress_user(site: Site, email: str, role: str = "editor") -> int:
 # --- the journeys ---------------------------------------------------------------------------
 
 
-def test_the_seed_page_offers_continue_with_and_the_local_sign_in(site: Site):
+def test_the_sign_in_page_offers_continue_with_and_the_local_sign_in(site: Site):
     page = Browser().open(site.wordpress.page)
     assert page.status == 200
     assert 'class="auth-service-login asl-large"' in block(page)
@@ -158,7 +158,7 @@ def test_the_seed_page_offers_continue_with_and_the_local_sign_in(site: Site):
     assert parse_qs(urlsplit(href).query)["provider"] == ["demo"]
     local = LOCAL.search(block(page))
     assert local and local.group(2) == "Sign in with your email"
-    # The seed's own words around the shortcode are still there.
+    # The page's own words around the shortcode are still there.
     assert "For faster login or register use your social account." in page.text
     assert "Account details will be confirmed via email." in page.text
 
