@@ -19,6 +19,7 @@ from urllib.parse import urljoin
 import pytest
 from joserfc import jwk, jwt
 
+from tests.conftest import free_port
 from tests.live import Browser, Page
 from tests.wordpress import ADMIN, WordPress, require_wordpress
 
@@ -275,3 +276,26 @@ def test_wp_config_constants_override_the_settings_page(wordpress: WordPress):
     stored = json.loads(wordpress.php("echo json_encode(get_option('auth_service_login'));"))
     assert (stored["url"], stored["client_id"], stored["size"]) == (
         "https://saved.example.test", "saved-client", "large")
+
+
+def test_a_service_that_does_not_answer_gives_a_plain_message(wordpress: WordPress):
+    wordpress.reset()
+    nowhere = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    wordpress.configure(AUTH_SERVICE_URL=nowhere, AUTH_SERVICE_CLIENT_ID="wp-site",
+                        AUTH_SERVICE_CLIENT_SECRET="s3cret-value")
+    try:
+        page = Browser().open(wordpress.page)
+        assert page.status == 200
+        assert "Sign-in is not available right now.</p>" in page.text  # no reason for readers
+        assert nowhere not in page.text
+        start = Browser().open(wordpress.url("/?auth-service=login"))
+        assert start.status == 503
+        assert "Sign-in is not available right now. Please try again in a moment." in start.text
+        assert nowhere not in start.text
+        # The administrator sees why, where the buttons would be and on the settings page.
+        buttons = wordpress.add_page("Buttons", '[auth_service_login show_face="false"]')
+        browser = admin(wordpress)
+        assert "cannot be reached" in browser.open(buttons).text
+        assert "The service does not answer" in browser.open(wordpress.url(SETTINGS)).text
+    finally:
+        wordpress.reset()

@@ -16,10 +16,14 @@ const FLOW_COOKIE = 'auth_service_flow';
 const FLOW_SECONDS = 600;
 const CACHE_SECONDS = 600;
 
-/** A string from the query (or the form, or the cookies); '' when absent or not a string. */
+/**
+ * A string from the query (or the form, or the cookies); '' when absent or not a string.
+ * Raw: each caller compares, hashes, sanitizes or escapes it for its own use
+ * (sanitize_text_field() would strip the %xx of a URL to return to).
+ */
 function param( string $name, ?array $from = null ): string {
 	$from = $from ?? $_GET; // phpcs:ignore WordPress.Security.NonceVerification -- the OAuth state is the check
-	return isset( $from[ $name ] ) && is_string( $from[ $name ] ) ? sanitize_text_field( wp_unslash( $from[ $name ] ) ) : '';
+	return isset( $from[ $name ] ) && is_string( $from[ $name ] ) ? trim( wp_unslash( $from[ $name ] ) ) : '';
 }
 
 /** Dispatches the plugin's own addresses (`/?auth-service=…`); every other request passes. */
@@ -152,19 +156,19 @@ function flow_key( string $state ): string {
 function start_login(): void {
 	$meta = discovery();
 	if ( is_wp_error( $meta ) ) {
-		fail( $meta->get_error_message(), 503 );
+		unavailable( $meta );
 	}
-	$browser = param( FLOW_COOKIE, $_COOKIE );
+	$browser = param( FLOW_COOKIE, $_COOKIE ); // kept, so that sign-ins started in two tabs both work
 	if ( ! preg_match( '/^[A-Za-z0-9_-]{43}$/', $browser ) ) {
 		$browser = random_token();
-		setcookie( FLOW_COOKIE, $browser, array(
-			'expires'  => time() + FLOW_SECONDS,
-			'path'     => COOKIEPATH ?: '/',
-			'secure'   => is_ssl(),
-			'httponly' => true,
-			'samesite' => 'Lax', // the service's redirect back is a top-level GET: Lax sends it
-		) );
 	}
+	setcookie( FLOW_COOKIE, $browser, array(
+		'expires'  => time() + FLOW_SECONDS,
+		'path'     => COOKIEPATH ?: '/',
+		'secure'   => is_ssl(),
+		'httponly' => true,
+		'samesite' => 'Lax', // the service's redirect back is a top-level GET: Lax sends it
+	) );
 	$state = random_token();
 	$nonce = random_token();
 	$verifier = random_token();
@@ -202,13 +206,13 @@ function finish_login(): void {
 	delete_transient( flow_key( $state ) ); // one use
 	$meta = discovery();
 	if ( is_wp_error( $meta ) ) {
-		fail( $meta->get_error_message(), 503 );
+		unavailable( $meta );
 	}
 	if ( '' !== param( 'iss' ) && param( 'iss' ) !== $meta['issuer'] ) { // RFC 9207
 		fail( 'This answer does not come from the sign-in service.' );
 	}
 	if ( '' !== param( 'error' ) ) {
-		fail( 'access_denied' === param( 'error' ) ? 'Sign-in was cancelled.' : 'The sign-in service could not sign you in (' . param( 'error' ) . ').' );
+		fail( 'access_denied' === param( 'error' ) ? 'Sign-in was cancelled.' : 'The sign-in service could not sign you in (' . sanitize_key( param( 'error' ) ) . ').' );
 	}
 	$tokens = fetch_json( $meta['token_endpoint'], array(
 		'headers' => array( 'Authorization' => 'Basic ' . base64_encode( rawurlencode( setting( 'client_id' ) ) . ':' . rawurlencode( setting( 'client_secret' ) ) ) ),
@@ -220,7 +224,7 @@ function finish_login(): void {
 		),
 	) );
 	if ( is_wp_error( $tokens ) ) {
-		fail( $tokens->get_error_message(), 502 );
+		unavailable( $tokens );
 	}
 	if ( 200 !== $tokens['_status'] || ! is_string( $tokens['id_token'] ?? null ) ) {
 		// The error code only: the service's description could echo what we sent.
@@ -250,6 +254,12 @@ function userinfo( array $meta, array $tokens, string $sub ): array {
 	}
 	$info = fetch_json( $meta['userinfo_endpoint'], array( 'headers' => array( 'Authorization' => 'Bearer ' . $tokens['access_token'] ) ) );
 	return ! is_wp_error( $info ) && 200 === $info['_status'] && ( $info['sub'] ?? null ) === $sub ? $info : array();
+}
+
+/** The service cannot be reached: the reason goes to the log, not to the reader. */
+function unavailable( \WP_Error $why ): void {
+	error_log( 'auth-service-login: ' . $why->get_error_message() );
+	fail( 'Sign-in is not available right now. Please try again in a moment.', 503 );
 }
 
 /** A friendly error page (never a stack trace), with the way back to the site. */
