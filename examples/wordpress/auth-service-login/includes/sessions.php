@@ -9,8 +9,8 @@
  * back-channel logout token: a sub-only token ends every WordPress session of
  * that reader at once; a token with a `sid` marks that session as ended, and
  * the WordPress session holding that `sid` ends on its next request (WordPress
- * has no public way to find a session by its data, and the check costs one
- * cached read per signed-in request).
+ * has no public way to find a session by its data; the check is one transient
+ * read per request of a reader who came through the service).
  */
 
 namespace AuthServiceLogin;
