@@ -1,4 +1,5 @@
-"""Fixtures for end-to-end tests whose module shares one live service."""
+"""Fixtures shared by the end-to-end tests: a database for a whole module, one real
+WordPress for the whole run."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.conftest import TEST_DATABASE_URL, _reset_shared_database
+from tests.wordpress import WordPress, wordpress_site
 
 
 @pytest.fixture(scope="module")
@@ -22,3 +24,13 @@ def module_database_url(_template_db: str,
     copy = folder / "auth.db"
     shutil.copyfile(_template_db, copy)
     yield f"sqlite:///{copy}"
+
+
+@pytest.fixture(scope="session")
+def wordpress(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WordPress]:
+    """WordPress installed once per run (a second or two); each test sets what it needs.
+
+    The modules that use it call ``require_wordpress()`` first (skip here, fail under CI).
+    """
+    with wordpress_site(tmp_path_factory.mktemp("wordpress")) as site:
+        yield site
