@@ -56,3 +56,17 @@ class Unconfirmed(FlowError):
     def __init__(self, message: str, *, proof: str) -> None:
         super().__init__("login.unconfirmed", message, status=403)
         self.proof = proof
+
+
+class ReauthRequired(FlowError):
+    """``account.reauth_required``: this needs a sign-in more recent than the reader's.
+
+    ``then`` names what to carry on with once the reader proved it is them again
+    (``"delete"``, ``"email"``, ``"unlink:<id>"``, ``"link:<provider>"``); the views
+    turn this error into the way to /account/reauth and back.
+    """
+
+    def __init__(self, then: str) -> None:
+        super().__init__("account.reauth_required",
+                         "For your safety, confirm it's you before you do that.", status=401)
+        self.then = then

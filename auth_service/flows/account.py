@@ -7,15 +7,13 @@ import unicodedata
 from sqlalchemy import delete as sql_delete
 from sqlalchemy import func, select, update
 
-from auth_service import clock, links
 from auth_service.errors import FlowError, InvalidInput
 from auth_service.extensions import db
-from auth_service.flows import sessions
+from auth_service.flows import credentials, sessions
 from auth_service.flows.audit import Client, record
-from auth_service.mail.outbox import enqueue
 from auth_service.models import AuditEvent, Identity, OutboxMessage, Session, User
 from auth_service.oidc import signout
-from auth_service.security.passwords import check_policy, hash_password, verify_password
+from auth_service.security.passwords import verify_password
 
 MAX_NAME_LENGTH = 100
 
@@ -51,23 +49,21 @@ def change_password(user: User, current: str, new: str, *, keep_session: str | N
     if user.password_hash is None or not verify_password(user.password_hash, current):
         raise InvalidInput("account.wrong_password", "Your current password is not right.",
                            field="current_password")
-    check_policy(new, email=user.email)
-    now = clock.now()
-    user.password_hash = hash_password(new)
-    user.password_changed_at = now
-    sessions.revoke_all(user, reason="password_changed", keep=keep_session, client=client)
-    enqueue("recovery/password_changed", to=user.email, user=user,
-            forgot_url=links.forgot(), changed_at=now)
-    record("account.password_changed", user=user, client=client)
+    credentials.set_password(user, new, event="account.password_changed",
+                             reason="password_changed", keep_session=keep_session,
+                             client=client)
     db.session.commit()
 
 
-def unlink(user: User, identity_id: int, *, client: Client | None = None) -> Identity:
-    """Remove one of ``user``'s social identities; commits.
+def unlink(user: User, identity_id: int, *, session: Session | None,
+           client: Client | None = None) -> Identity:
+    """Remove one of ``user``'s social identities, from a recent sign-in (``session``); commits.
 
-    Raises FlowError ``account.identity_unknown`` or ``account.last_method`` (an
-    account must keep a way to sign in: set a password before unlinking the last provider).
+    Raises ReauthRequired, or FlowError ``account.identity_unknown`` or
+    ``account.last_method`` (an account must keep a way to sign in: set a password
+    before unlinking the last provider).
     """
+    sessions.require_recent(session, then=f"unlink:{identity_id}")
     identity = db.session.get(Identity, identity_id)
     if identity is None or identity.user_id != user.id:
         raise FlowError("account.identity_unknown", "That sign-in method is not linked.",
@@ -87,6 +83,21 @@ def identities(user: User) -> list[Identity]:
     """The social accounts linked to ``user``, oldest first."""
     return list(db.session.scalars(
         select(Identity).where(Identity.user_id == user.id).order_by(Identity.created_at)))
+
+
+def delete_own(user: User, typed_email: str, *, session: Session | None,
+               client: Client | None = None) -> None:
+    """The reader deletes their own account (:func:`delete`); commits.
+
+    They type their address again (the "are you sure" a stray click cannot give)
+    and need a recent sign-in, so that a browser left signed in cannot erase its
+    owner's account. Raises InvalidInput ``account.delete_unconfirmed`` or ReauthRequired.
+    """
+    if typed_email.strip().lower() != user.email:
+        raise InvalidInput("account.delete_unconfirmed", f"Type {user.email} to confirm.",
+                           field="email")
+    sessions.require_recent(session, then="delete")
+    delete(user, client=client)
 
 
 def delete(user: User, *, client: Client | None = None) -> None:

@@ -10,14 +10,13 @@ from typing import Any
 
 from sqlalchemy import func, or_, select
 
-from auth_service import clock, links
+from auth_service import clock
 from auth_service.errors import FlowError
 from auth_service.extensions import db
-from auth_service.flows import account, recovery, sessions, verification
+from auth_service.flows import account, credentials, recovery, sessions, verification
 from auth_service.flows.account import clean_display_name
 from auth_service.flows.addresses import find_by_email, normalize_email
 from auth_service.flows.audit import CLI, record
-from auth_service.mail.outbox import enqueue
 from auth_service.models import AuditEvent, Identity, OutboxMessage, Session, User
 from auth_service.security.passwords import check_policy, hash_password
 
@@ -82,14 +81,8 @@ def set_admin(user: User, admin: bool) -> None:
 
 def set_password(user: User, password: str) -> None:
     """Set a new password (policy-checked), end every session, tell the owner; commits."""
-    check_policy(password, email=user.email)
-    now = clock.now()
-    user.password_hash = hash_password(password)
-    user.password_changed_at = now
-    sessions.revoke_all(user, reason="password_changed", client=CLI)
-    enqueue("recovery/password_changed", to=user.email, user=user, forgot_url=links.forgot(),
-            changed_at=now)
-    record("account.password_changed", user=user, client=CLI, by="admin")
+    credentials.set_password(user, password, event="account.password_changed",
+                             reason="password_changed", client=CLI, by="admin")
     db.session.commit()
 
 

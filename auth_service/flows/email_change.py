@@ -1,6 +1,6 @@
 """Changing an account's address: a link to the new address, confirmed from there.
 
-The request needs a recent sign-in (the view checks it); the address changes
+The request needs a recent sign-in; the address changes
 only when the link sent to the new address is used, so nobody can move an
 account to an address they do not read. The token names the account, its
 current address, the new one and the account's credential stamp: it works once
@@ -18,23 +18,27 @@ from sqlalchemy.exc import IntegrityError
 from auth_service import clock, links
 from auth_service.errors import FlowError, InvalidInput, TokenError
 from auth_service.extensions import db
+from auth_service.flows import sessions
 from auth_service.flows.account import get
 from auth_service.flows.addresses import find_by_email, normalize_email
 from auth_service.flows.audit import Client, record
 from auth_service.mail.outbox import enqueue, expires_in
-from auth_service.models import User
+from auth_service.models import Session, User
 from auth_service.security import tokens
 from auth_service.security.tokens import Purpose
 
 
-def request_change(user: User, raw_email: str, *, client: Client | None = None) -> str:
+def request_change(user: User, raw_email: str, *, session: Session | None,
+                   client: Client | None = None) -> str:
     """Mail the new address a link (or, if it has an account, a notice); commits.
 
-    Returns the new address, normalised. Raises InvalidInput for an invalid
-    address or the current one. The answer is the same whether or not the new
-    address has an account.
+    Needs a recent sign-in (``session``). Returns the new address, normalised.
+    Raises InvalidInput for an invalid address or the current one, or
+    ReauthRequired. The answer is the same whether or not the new address has an
+    account.
     """
     new = normalize_email(raw_email)
+    sessions.require_recent(session, then="email")
     if new == user.email:
         raise InvalidInput("email_change.same", "That is already your address.", field="email")
     lifetime = expires_in(current_app.config["CONFIRM_MAX_AGE"])

@@ -8,19 +8,17 @@ two racing uses of one link cannot both succeed.
 from __future__ import annotations
 
 from flask import current_app
-from sqlalchemy import update
 
-from auth_service import clock, links
+from auth_service import links
 from auth_service.errors import TokenError
 from auth_service.extensions import db
-from auth_service.flows import address_proof, sessions
+from auth_service.flows import address_proof, credentials
 from auth_service.flows.account import get
 from auth_service.flows.addresses import find_by_email, normalize_email
 from auth_service.flows.audit import Client, record
-from auth_service.mail.outbox import enqueue, expires_in, render
+from auth_service.mail.outbox import expires_in, render
 from auth_service.models import OutboxMessage, User
 from auth_service.security import tokens
-from auth_service.security.passwords import check_policy, hash_password
 from auth_service.security.tokens import Purpose
 
 
@@ -38,6 +36,14 @@ def _reset_email(user: User) -> OutboxMessage:
     lifetime = expires_in(current_app.config["RESET_MAX_AGE"])
     return render("recovery/reset", to=user.email, user=user, expires_in=lifetime,
                   reset_url=links.reset(reset_token(user)))
+
+
+def send_password_setup(user: User, *, client: Client | None = None) -> None:
+    """A signed-in account without a password gets one the safe way: a reset link to its
+    address (whoever holds this browser may not read that mailbox); commits."""
+    send_reset(user)
+    record("recovery.requested", user=user, client=client, account=True, by="account")
+    db.session.commit()
 
 
 def request_recovery(raw_email: str, *, client: Client | None = None) -> None:
@@ -84,29 +90,16 @@ def complete_recovery(token: str, new_password: str, *, client: Client | None = 
     to it that never proved that address are unlinked (flows/address_proof.py).
     """
     user = check(token)
-    check_policy(new_password, email=user.email)
-    now = clock.now()
-    values: dict[str, object] = {
-        "password_hash": hash_password(new_password),
-        "password_changed_at": now,
-        "updated_at": now,
-    }
     proves_address = not user.email_confirmed
-    if proves_address:
-        values["email_confirmed_at"] = now
-    condition = (User.password_hash.is_(None) if user.password_hash is None
-                 else User.password_hash == user.password_hash)
-    result = db.session.execute(update(User).where(User.id == user.id, condition).values(values))
-    if result.rowcount != 1:
-        db.session.rollback()
-        raise _invalid()
-    sessions.revoke_all(user, reason="password_reset", client=client)
+    try:
+        credentials.set_password(user, new_password, event="recovery.completed",
+                                 reason="password_reset", confirm_address=proves_address,
+                                 client=client)
+    except credentials.StaleCredentials:  # the link was used a moment ago
+        raise _invalid() from None
     if proves_address:
         address_proof.drop_unproven_identities(user, reason="unconfirmed_account_recovered",
                                                client=client)
-    enqueue("recovery/password_changed", to=user.email, user=user,
-            forgot_url=links.forgot(), changed_at=now)
-    record("recovery.completed", user=user, client=client)
     db.session.commit()
     db.session.refresh(user)
     return user

@@ -21,15 +21,18 @@ from flask import current_app
 from sqlalchemy import Row, Update, select, update
 
 from auth_service import clock
+from auth_service.errors import FlowError, InvalidInput, ReauthRequired
 from auth_service.extensions import db
 from auth_service.flows.audit import Client, record
 from auth_service.models import Session, User
 from auth_service.oidc import signout
+from auth_service.security.passwords import verify_password
 
 # last_seen is written at most this often per session, so the check stays a read.
 TOUCH_INTERVAL = timedelta(seconds=60)
 MAX_TOKEN_LENGTH = 128
-# Linking or unlinking a provider needs a sign-in at most this old.
+# Linking or unlinking a provider, a change of address or deleting the account need a
+# sign-in (or a re-authentication) at most this old.
 REAUTH_WINDOW = timedelta(minutes=10)
 
 
@@ -174,6 +177,53 @@ def mark_reauthenticated(session: Session) -> None:
     db.session.execute(update(Session).where(Session.id == session.id)
                        .values(reauthenticated_at=clock.now()))
     db.session.commit()
+
+
+def require_recent(session: Session | None, *, then: str) -> None:
+    """Raise ReauthRequired unless the reader signed in or proved it is them lately.
+
+    Asked before what a browser left signed in must not do on its own: link or
+    unlink a provider, change the address, delete the account. ``then`` says what
+    to carry on with afterwards.
+    """
+    if not recently_authenticated(session):
+        raise ReauthRequired(then)
+
+
+def reauthenticate(user: User, session: Session, password: str, *,
+                   client: Client | None = None) -> None:
+    """The reader proves it is them again with their password; commits either way.
+
+    Raises InvalidInput ``account.wrong_password`` (audited as a failed sign-in).
+    """
+    if user.password_hash is None or not verify_password(user.password_hash, password):
+        record("login.failed", user=user, client=client, reason="bad_credentials",
+               method="reauth")
+        db.session.commit()
+        raise InvalidInput("account.wrong_password", "That password is not right.",
+                           field="password")
+    record("account.reauthenticated", user=user, client=client, method="password")
+    mark_reauthenticated(session)
+
+
+def revoke_own(user: User, session_id: str, *, client: Client | None = None) -> Session:
+    """End one of ``user``'s sessions by its public id; commits. Returns it.
+
+    Raises FlowError ``account.session_unknown`` (404) for an id that is not theirs.
+    """
+    session = find_for(user, session_id)
+    if session is None:
+        raise FlowError("account.session_unknown", "That session is not one of yours.",
+                        status=404)
+    revoke(session, reason="revoked", client=client)
+    return session
+
+
+def sign_out_everywhere(user: User, *, client: Client | None = None) -> int:
+    """End every session of ``user``, this one included; commits. Returns how many."""
+    count = revoke_all(user, reason="signed_out_everywhere", client=client)
+    db.session.commit()
+    return count
 
 
 def recently_authenticated(session: Session | None, within: timedelta = REAUTH_WINDOW) -> bool:

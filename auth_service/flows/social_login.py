@@ -10,6 +10,9 @@ method, while AUTH_REQUIRE_CONFIRMED_EMAIL is on.
 
 from __future__ import annotations
 
+import logging
+from dataclasses import dataclass
+
 from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -17,19 +20,63 @@ from sqlalchemy.exc import IntegrityError
 from auth_service import clock
 from auth_service.errors import FlowError, Unconfirmed
 from auth_service.extensions import db
-from auth_service.flows import address_proof, registration, verification
+from auth_service.flows import address_proof, registration, sessions, verification
 from auth_service.flows.addresses import find_by_email, normalize_email
 from auth_service.flows.audit import Client, record
-from auth_service.models import Identity, User
+from auth_service.models import Identity, Session, User
 from auth_service.providers.profile import Profile
 
+log = logging.getLogger(__name__)
 
-class EmailRequired(FlowError):
-    """The provider gave no address (e.g. a Facebook account made with a phone number)."""
+# Why a round trip failed, per stable code ({label}: the provider's name on the pages).
+MESSAGES = {
+    "social.cancelled": "You cancelled signing in with {label}. Nothing was changed.",
+    "social.refused": "{label} did not let you sign in. Please try again.",
+    "social.state": "This sign-in link has expired or was already used. Please start again.",
+    "social.unreachable": "We couldn't reach {label} just now. Please try again in a moment.",
+    "social.busy": "Many readers are signing in with {label} right now. Please try again in a "
+                   "moment.",
+    "social.invalid_token": "We couldn't verify the answer from {label}, so you were not "
+                            "signed in. Please try again.",
+    "social.issuer": "The answer did not come from {label}, so you were not signed in. "
+                     "Please start again.",
+    "social.bad_profile": "{label} sent a profile we could not read, so you were not signed "
+                          "in.",
+    "social.no_id_token": "{label} did not send an ID token, so you were not signed in.",
+    "social.reauth_mismatch": "That {label} account is not linked to the account you're "
+                              "signed in to.",
+}
+# The service's own state rather than the reader's or the provider's doing.
+BUSY = "social.busy"
 
-    def __init__(self) -> None:
-        super().__init__("social.email_required", "We need your email address to continue.",
-                         status=200)
+
+@dataclass(frozen=True)
+class SignedIn:
+    """The round trip signed a reader in to this account."""
+
+    user: User
+
+
+@dataclass(frozen=True)
+class NeedsEmail:
+    """The provider gave no address (a Facebook account made with a phone number): ask."""
+
+    profile: Profile
+
+
+def failure(code: str, *, provider: str, label: str, user: User | None = None,
+            client: Client | None = None, error: BaseException | None = None) -> FlowError:
+    """A round trip that failed: logged and audited (commits); returns the error to show.
+
+    ``error`` is what went wrong underneath, for the log (its type only: a
+    provider's message may echo a code or a token).
+    """
+    log.warning("social sign-in failed: provider=%s code=%s error=%s", provider, code,
+                type(error).__name__ if error else "-")
+    record("social.failed", user=user, client=client, provider=provider, code=code)
+    db.session.commit()
+    message = MESSAGES.get(code, MESSAGES["social.refused"]).format(label=label)
+    return FlowError(code, message, status=503 if code == BUSY else 400)
 
 
 def find_identity(provider: str, subject: str) -> Identity | None:
@@ -37,12 +84,14 @@ def find_identity(provider: str, subject: str) -> Identity | None:
         select(Identity).where(Identity.provider == provider, Identity.subject == subject))
 
 
-def sign_in(profile: Profile, *, label: str, client: Client | None = None) -> User:
+def sign_in(profile: Profile, *, label: str, client: Client | None = None,
+            ) -> SignedIn | NeedsEmail:
     """The account this provider account signs in to, created if new; commits.
 
+    Returns NeedsEmail when the provider gave no address and no account is linked.
     Raises FlowError ``social.account_exists`` (the address belongs to an account
-    we may not attach to), ``login.disabled``, Unconfirmed (with this browser's
-    proof, flows/address_proof.py), or EmailRequired.
+    we may not attach to), ``login.disabled``, or Unconfirmed (with this browser's
+    proof, flows/address_proof.py).
     """
     identity = find_identity(profile.provider, profile.subject)
     if identity is not None:
@@ -53,7 +102,7 @@ def sign_in(profile: Profile, *, label: str, client: Client | None = None) -> Us
 
     email = _usable_email(profile)
     if email is None:
-        raise EmailRequired()
+        return NeedsEmail(profile)
     existing = find_by_email(email)
     if existing is not None:
         if not (profile.email_verified and existing.email_confirmed):
@@ -109,6 +158,20 @@ def sign_up_with_email(profile: Profile, raw_email: str, *, client: Client | Non
     return address_proof.browser_proof(user)
 
 
+def reauthenticate(user: User, session: Session, profile: Profile, *, label: str,
+                   client: Client | None = None) -> None:
+    """The reader proves it is them again with a provider account linked to theirs; commits.
+
+    Raises FlowError ``social.reauth_mismatch`` (audited) for any other provider account.
+    """
+    identity = find_identity(profile.provider, profile.subject)
+    if identity is None or identity.user_id != user.id:
+        raise failure("social.reauth_mismatch", provider=profile.provider, label=label,
+                      user=user, client=client)
+    record("account.reauthenticated", user=user, client=client, method=profile.provider)
+    sessions.mark_reauthenticated(session)
+
+
 def link(user: User, profile: Profile, *, label: str, client: Client | None = None) -> None:
     """Attach a provider account to the signed-in ``user``; commits.
 
@@ -158,7 +221,7 @@ def _refresh(identity: Identity, profile: Profile) -> None:
     identity.last_used_at = clock.now()
 
 
-def _signed_in(user: User, profile: Profile, client: Client | None) -> User:
+def _signed_in(user: User, profile: Profile, client: Client | None) -> SignedIn:
     """Sign-in's last checks, the same as for a password; commits either way."""
     if user.disabled:
         record("login.failed", user=user, client=client, reason="disabled",
@@ -176,4 +239,4 @@ def _signed_in(user: User, profile: Profile, client: Client | None) -> User:
     user.last_login_at = clock.now()
     record("login.succeeded", user=user, client=client, method=profile.provider)
     db.session.commit()
-    return user
+    return SignedIn(user)

@@ -6,13 +6,11 @@ from flask import Blueprint, abort, redirect, request, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from auth_service.errors import FlowError, InvalidInput
-from auth_service.extensions import db
+from auth_service.errors import FlowError, InvalidInput, ReauthRequired
 from auth_service.flows import account as account_flow
 from auth_service.flows import recovery
 from auth_service.flows import sessions as session_flow
 from auth_service.providers import registry
-from auth_service.security.passwords import verify_password
 from auth_service.views import limits, session_cookie
 from auth_service.views.common import attach, client, show
 from auth_service.views.devices import describe
@@ -81,8 +79,7 @@ def set_up_password() -> Response:
     """A social-only account gets a password the safe way: by a link to its address."""
     if not ButtonForm().validate_on_submit():
         abort(400)
-    recovery.send_reset(current_user)
-    db.session.commit()
+    recovery.send_password_setup(current_user, client=client())
     return redirect(url_for("account.index", done="setup"), code=303)
 
 
@@ -91,10 +88,11 @@ def set_up_password() -> Response:
 def unlink(identity_id: int) -> Response | tuple[str, int]:
     if not ButtonForm().validate_on_submit():
         abort(400)
-    if not session_flow.recently_authenticated(session_cookie.current_session()):
-        return redirect(url_for("account.reauth", next=f"unlink:{identity_id}"), code=303)
     try:
-        account_flow.unlink(current_user, identity_id, client=client())
+        account_flow.unlink(current_user, identity_id,
+                            session=session_cookie.current_session(), client=client())
+    except ReauthRequired:
+        raise
     except FlowError as exc:
         return page(status=exc.status, error=exc)
     return redirect(url_for("account.index", done="unlinked"), code=303)
@@ -108,12 +106,15 @@ def reauth() -> Response | tuple[str, int]:
     """Prove it's you again before linking or unlinking: password, or a linked provider."""
     form = ReauthForm()
     next_step = request.values.get("next", "")[:100]
-    if form.validate_on_submit():
-        if current_user.password_hash and verify_password(current_user.password_hash,
-                                                          form.password.data):
-            session_flow.mark_reauthenticated(session_cookie.current_session())
+    current = session_cookie.current_session()
+    if form.validate_on_submit() and current is not None:
+        try:
+            session_flow.reauthenticate(current_user, current, form.password.data,
+                                        client=client())
+        except InvalidInput as exc:
+            attach(form, exc)
+        else:
             return redirect(url_for("account.after_reauth", next=next_step), code=303)
-        form.password.errors = ["That password is not right."]
     linked = [registry.get(i.provider) for i in account_flow.identities(current_user)]
     return show("account/reauth.html", form, next=next_step,
                 providers=[p for p in linked if p is not None], user=current_user)
@@ -164,14 +165,11 @@ def change_password() -> Response | tuple[str, int]:
 def revoke_session(session_id: str) -> Response:
     if not ButtonForm().validate_on_submit():
         abort(400)
-    target = session_flow.find_for(current_user, session_id)
-    if target is None:
-        abort(404)
+    ended = session_flow.revoke_own(current_user, session_id, client=client())
     current = session_cookie.current_session()
-    if current is not None and target.id == current.id:
+    if current is not None and ended.id == current.id:  # this browser: signed out here too
         session_cookie.end(reason="revoked")
         return redirect(url_for("login.login"), code=303)
-    session_flow.revoke(target, reason="revoked", client=client())
     return redirect(url_for("account.index", done="revoked"), code=303)
 
 
@@ -180,7 +178,7 @@ def revoke_session(session_id: str) -> Response:
 def sign_out_everywhere() -> Response:
     if not ButtonForm().validate_on_submit():
         abort(400)
-    session_flow.revoke_all(current_user, reason="signed_out_everywhere", client=client())
+    session_flow.sign_out_everywhere(current_user, client=client())
     session_cookie.end(reason="signed_out_everywhere")
     return redirect(url_for("login.login"), code=303)
 
@@ -188,21 +186,15 @@ def sign_out_everywhere() -> Response:
 @bp.post("/delete")
 @login_required
 def delete() -> Response | tuple[str, int]:
-    """The reader deletes their own account: their address typed again, and a recent sign-in.
-
-    The sign-in must be recent (as for linking) so that a browser left signed in
-    cannot be used to erase its owner's account; the reader is asked to prove it
-    is them, then comes back to the form.
-    """
+    """The reader deletes their own account (their address typed again, a recent sign-in)."""
     form = DeleteAccountForm()
     if not form.validate_on_submit():
         return page(delete_form=form, status=400)
-    if (form.email.data or "").strip().lower() != current_user.email:
-        form.email.errors = [f"Type {current_user.email} to confirm."]
+    try:
+        account_flow.delete_own(current_user._get_current_object(), form.email.data or "",
+                                session=session_cookie.current_session(), client=client())
+    except InvalidInput as exc:
+        attach(form, exc)
         return page(delete_form=form, status=400)
-    if not session_flow.recently_authenticated(session_cookie.current_session()):
-        return redirect(url_for("account.reauth", next="delete"), code=303)
-    user = current_user._get_current_object()
-    session_cookie.end(reason="account_deleted")
-    account_flow.delete(user, client=client())
+    session_cookie.forget()  # the session went with the account; the cookie goes too
     return show("account/deleted.html")

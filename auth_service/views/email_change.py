@@ -14,7 +14,6 @@ from werkzeug.wrappers import Response
 
 from auth_service.errors import FlowError, InvalidInput
 from auth_service.flows import email_change
-from auth_service.flows import sessions as session_flow
 from auth_service.views import account, limits, session_cookie
 from auth_service.views.common import attach, client, show
 from auth_service.views.forms import ButtonForm, ChangeEmailForm
@@ -30,10 +29,9 @@ def request_change() -> Response | tuple[str, int]:
     form = ChangeEmailForm()
     if not form.validate_on_submit():
         return account.page(email_form=form, status=400)
-    if not session_flow.recently_authenticated(session_cookie.current_session()):
-        return redirect(url_for("account.reauth", next="email"), code=303)
     try:
-        email_change.request_change(current_user, form.email.data, client=client())
+        email_change.request_change(current_user, form.email.data,
+                                    session=session_cookie.current_session(), client=client())
     except InvalidInput as exc:
         attach(form, exc)
         return account.page(email_form=form, status=400)

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, jsonify, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from auth_service.errors import FlowError
+from auth_service.errors import FlowError, ReauthRequired
 from auth_service.extensions import db
 
 log = logging.getLogger(__name__)
@@ -70,6 +70,11 @@ def init_app(app: Flask) -> None:
             "Go back, reload the page and try again.",
             "csrf",
         )
+
+    @app.errorhandler(ReauthRequired)
+    def reauth_required(exc: ReauthRequired) -> Response:
+        """Prove it's you first, then carry on with what asked (/account/reauth)."""
+        return redirect(url_for("account.reauth", next=exc.then), code=303)
 
     @app.errorhandler(FlowError)
     def flow_error(exc: FlowError) -> tuple[Response | str, int]:

@@ -60,6 +60,11 @@ def end(reason: str = "logout") -> None:
     session = current_session()
     if session is not None:
         session_flow.revoke(session, reason=reason, client=client())
+    forget()
+
+
+def forget() -> None:
+    """Clear this browser's cookie, its session gone already (the account was deleted)."""
     g.auth_session = None
     g.auth_clear_cookie = True
     logout_user()

@@ -5,7 +5,9 @@
 a CSRF token, so another site cannot make a signed-in browser link an account).
 Every round trip carries state, PKCE and, for OpenID Connect, a nonce (Authlib).
 What the round trip is for waits in Flask's session and is taken out exactly
-once, so a replayed callback finds nothing.
+once; Authlib's own state waits on the server (providers/state_store.py), so a
+replayed callback finds nothing. The flow (flows/social_login.py) decides; this
+module only speaks OAuth through Authlib and turns results into pages.
 """
 
 from __future__ import annotations
@@ -26,10 +28,8 @@ from werkzeug.wrappers import Response
 
 from auth_service import clock
 from auth_service.errors import FlowError, InvalidInput, Unconfirmed
-from auth_service.extensions import db
 from auth_service.flows import sessions as session_flow
 from auth_service.flows import social_login
-from auth_service.flows.audit import record
 from auth_service.providers import registry, slots
 from auth_service.providers.profile import Profile, ProviderError
 from auth_service.views import limits, session_cookie
@@ -97,8 +97,7 @@ def start_link(name: str) -> Answer:
     provider = _provider(name)
     if not current_user.is_authenticated or not ButtonForm().validate_on_submit():
         abort(400)
-    if not session_flow.recently_authenticated(session_cookie.current_session()):
-        return redirect(url_for("account.reauth", next=f"link:{name}"), code=303)
+    session_flow.require_recent(session_cookie.current_session(), then=f"link:{name}")
     return _begin(provider, "link", None)
 
 
@@ -143,28 +142,27 @@ def callback(name: str) -> Answer:
 def _finish(provider: registry.Provider, flow: dict[str, Any],
             profile: Profile) -> Answer:
     intent = flow.get("intent")
+    current = session_cookie.current_session()
     try:
         if intent == "link" and current_user.is_authenticated:
             social_login.link(current_user, profile, label=provider.label, client=client())
             return redirect(url_for("account.index", done="linked"), code=303)
-        if intent == "reauth" and current_user.is_authenticated:
-            identity = social_login.find_identity(profile.provider, profile.subject)
-            if identity is None or identity.user_id != current_user.id:
-                return _failed(provider, "social.reauth_mismatch", None)
-            session_flow.mark_reauthenticated(session_cookie.current_session())
+        if intent == "reauth" and current is not None:
+            social_login.reauthenticate(current_user, current, profile, label=provider.label,
+                                        client=client())
             return redirect(url_for("account.after_reauth", next=flow.get("return_to") or ""),
                             code=303)
-        user = social_login.sign_in(profile, label=provider.label, client=client())
-    except social_login.EmailRequired:
-        session[PENDING_KEY] = {**asdict(profile), "return_to": flow.get("return_to"),
-                                "at": int(clock.now().timestamp())}
-        return redirect(url_for("social_login.ask_email", name=provider.name), code=303)
+        result = social_login.sign_in(profile, label=provider.label, client=client())
     except Unconfirmed as exc:
         keep_proof(exc.proof)  # the confirmation link, opened here, keeps this provider account
-        return show("social_login/problem.html", status=exc.status, error=exc, provider=provider)
+        return _problem(provider, exc)
     except FlowError as exc:
-        return show("social_login/problem.html", status=exc.status, error=exc, provider=provider)
-    session_cookie.start(user, method=provider.name)
+        return _problem(provider, exc)
+    if isinstance(result, social_login.NeedsEmail):
+        session[PENDING_KEY] = {**asdict(result.profile), "return_to": flow.get("return_to"),
+                                "at": int(clock.now().timestamp())}
+        return redirect(url_for("social_login.ask_email", name=provider.name), code=303)
+    session_cookie.start(result.user, method=provider.name)
     return go_back(flow.get("return_to"))
 
 
@@ -197,36 +195,19 @@ def ask_email(name: str) -> Answer:
 # Seconds a reader is asked to wait when every provider slot is taken (providers/slots.py).
 BUSY_RETRY_AFTER = "5"
 
-MESSAGES = {
-    "social.cancelled": "You cancelled signing in with {label}. Nothing was changed.",
-    "social.refused": "{label} did not let you sign in. Please try again.",
-    "social.state": "This sign-in link has expired or was already used. Please start again.",
-    "social.unreachable": "We couldn't reach {label} just now. Please try again in a moment.",
-    "social.busy": "Many readers are signing in with {label} right now. Please try again in a "
-                   "moment.",
-    "social.invalid_token": "We couldn't verify the answer from {label}, so you were not "
-                            "signed in. Please try again.",
-    "social.issuer": "The answer did not come from {label}, so you were not signed in. "
-                     "Please start again.",
-    "social.bad_profile": "{label} sent a profile we could not read, so you were not signed "
-                          "in.",
-    "social.reauth_mismatch": "That {label} account is not linked to the account you're "
-                              "signed in to.",
-}
-
 
 def _failed(provider: registry.Provider, code: str,
             exc: BaseException | None) -> Page:
-    """A friendly page with a way back; the reason goes to the log and the audit trail."""
-    log.warning("social sign-in failed: provider=%s code=%s error=%s", provider.name, code,
-                type(exc).__name__ if exc else "-")
-    record("social.failed", client=client(), provider=provider.name, code=code,
-           user=current_user._get_current_object() if current_user.is_authenticated else None)
-    db.session.commit()
-    message = MESSAGES.get(code, MESSAGES["social.refused"]).format(label=provider.label)
-    if code == "social.busy":  # the service's own state, not the reader's mistake
-        page, _ = show("social_login/problem.html", status=503, error=FlowError(code, message),
-                       provider=provider)
-        return page, 503, {"Retry-After": BUSY_RETRY_AFTER}
-    return show("social_login/problem.html", status=400, error=FlowError(code, message),
-                provider=provider)
+    """A friendly page with a way back; the flow logs and audits the reason."""
+    signed_in = current_user._get_current_object() if current_user.is_authenticated else None
+    return _problem(provider, social_login.failure(
+        code, provider=provider.name, label=provider.label, user=signed_in, client=client(),
+        error=exc))
+
+
+def _problem(provider: registry.Provider, error: FlowError) -> Page:
+    page, status = show("social_login/problem.html", status=error.status, error=error,
+                        provider=provider)
+    if error.code == social_login.BUSY:  # the service's own state: come back in a moment
+        return page, status, {"Retry-After": BUSY_RETRY_AFTER}
+    return page, status
