@@ -266,7 +266,9 @@ def _extension_keys(values: Mapping[str, Any]) -> dict[str, Any]:
         # Bodies are small forms; anything bigger is refused before it is parsed.
         "MAX_CONTENT_LENGTH": 64 * 1024,
         "MAX_FORM_MEMORY_SIZE": 64 * 1024,
-        # Flask's own cookie carries only the CSRF secret; sign-in lives in SESSION_COOKIE.
+        # Flask's own signed cookie carries the CSRF secret and short-lived page state (a
+        # round trip's purpose, browser proofs, Authlib's state expiry); never a sign-in,
+        # which lives in SESSION_COOKIE as an opaque token.
         "SESSION_COOKIE_NAME": "auth_csrf",
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

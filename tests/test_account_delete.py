@@ -1,4 +1,4 @@
-"""A reader deletes their own account from /account (DESIGN.md: "delete account")."""
+"""A reader deletes their own account from /account ("Delete account")."""
 
 from __future__ import annotations
 

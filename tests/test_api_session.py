@@ -1,4 +1,4 @@
-"""GET /api/session: DESIGN.md's contract for the content site and its proxy."""
+"""GET /api/session: the contract with the content site and its proxy."""
 
 from __future__ import annotations
 

@@ -1,4 +1,8 @@
-"""The HTML forms (Flask-WTF: CSRF on every one). Field names are part of DESIGN.md's contract."""
+"""The HTML forms (Flask-WTF: CSRF on every one).
+
+Field names (``email``, ``password``, ``display_name``, ``code``…) are part of the
+service's contract with the sites and scripts that post to it: never rename one.
+"""
 
 from __future__ import annotations
 

@@ -71,7 +71,7 @@ def forget() -> None:
 
 
 def write_cookie(response: Response) -> Response:
-    """Set or clear the session cookie with DESIGN.md's attributes."""
+    """Set or clear the session cookie: HttpOnly, SameSite=Lax, Secure over https, its domain."""
     config = current_app.config
     attributes = {
         "path": "/",
