@@ -2,7 +2,8 @@
 
 The content site never sees passwords or session rows: it forwards the
 ``auth_session`` cookie its reader's browser sent to ``GET /api/session`` on the
-sign-in service and trusts the answer. This module does that check well enough to run on every page view:
+sign-in service and trusts the answer. This module does that check well enough to
+run on every page view:
 
 * one persistent HTTP connection per thread, reopened when the service closed it;
 * a short timeout, so a slow service cannot hold the site's workers for long;
