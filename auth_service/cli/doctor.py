@@ -20,7 +20,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from auth_service import migrate
+from auth_service import links, migrate
 from auth_service.cli import listening
 from auth_service.extensions import db, limiter
 from auth_service.providers import registry
@@ -138,7 +138,7 @@ def check_mail(config: dict) -> Iterator[Finding]:
 def check_providers(config: dict) -> Iterator[Finding]:
     for provider in registry.all_providers():
         settings = provider.settings
-        redirect_uri = f"{config['BASE_URL']}/login/{settings.name}/callback"
+        redirect_uri = links.provider_callback(settings.name)
         url = settings.discovery_url or settings.authorize_url or ""
         try:
             response = requests.get(url, timeout=TIMEOUT, allow_redirects=False)

@@ -12,6 +12,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request
 from flask_limiter.util import get_remote_address
 
+from auth_service import links
 from auth_service.extensions import csrf, db, limiter
 from auth_service.models.oidc import SCOPES
 from auth_service.oidc import keys
@@ -37,15 +38,14 @@ def _client_key() -> str:
 
 def metadata() -> dict[str, Any]:
     """OpenID Connect Discovery 1.0 (and RFC 8414) metadata of this provider."""
-    base = current_app.config["BASE_URL"]
     return {
-        "issuer": base,
-        "authorization_endpoint": f"{base}/oauth/authorize",
-        "token_endpoint": f"{base}/oauth/token",
-        "userinfo_endpoint": f"{base}/oauth/userinfo",
-        "jwks_uri": f"{base}/oauth/jwks",
-        "revocation_endpoint": f"{base}/oauth/revoke",
-        "end_session_endpoint": f"{base}/oauth/logout",
+        "issuer": current_app.config["BASE_URL"],
+        "authorization_endpoint": links.external("oidc_authorize.authorize"),
+        "token_endpoint": links.external("oidc.token"),
+        "userinfo_endpoint": links.external("oidc.userinfo"),
+        "jwks_uri": links.external("oidc.jwks"),
+        "revocation_endpoint": links.external("oidc.revoke"),
+        "end_session_endpoint": links.external("oidc_logout.logout"),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
         "grant_types_supported": ["authorization_code", "refresh_token"],

@@ -26,7 +26,7 @@ from joserfc.errors import JoseError
 from requests import RequestException
 from werkzeug.wrappers import Response
 
-from auth_service import clock
+from auth_service import clock, links
 from auth_service.errors import FlowError, InvalidInput, Unconfirmed
 from auth_service.flows import sessions as session_flow
 from auth_service.flows import social_login
@@ -65,7 +65,7 @@ def _provider(name: str) -> registry.Provider:
 def _begin(provider: registry.Provider, intent: str, return_to: str | None) -> Answer:
     """Remember what this round trip is for and send the reader to the provider."""
     session[FLOW_KEY] = {"provider": provider.name, "intent": intent, "return_to": return_to}
-    redirect_uri = f"{current_app.config['BASE_URL']}/login/{provider.name}/callback"
+    redirect_uri = links.provider_callback(provider.name)
     # The first sign-in of a process fetches the provider's OpenID Connect metadata.
     with _provider_slot() as free:
         if not free:
