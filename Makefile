@@ -27,6 +27,11 @@ test: install
 	@$(BIN)/python -m tests.wordpress
 	$(BIN)/python -m pytest
 
+## docs: rewrite README's configuration table from auth_service/config.py
+.PHONY: docs
+docs: install
+	$(BIN)/python -m auth_service.settings_doc README.md
+
 lint: install
 	$(BIN)/ruff check auth_service tests migrations bench examples
 

@@ -65,12 +65,18 @@ def _choice(*choices: str) -> Callable[[str], str]:
 
 @dataclass(frozen=True)
 class Setting:
-    """One ``AUTH_<name>`` variable: how to parse it and what it is when unset."""
+    """One ``AUTH_<name>`` variable: how to parse it and what it is when unset.
+
+    ``doc`` (Markdown) and ``default_doc`` (how the default reads, when the value
+    alone would not say it) are README's configuration table: settings_doc.py
+    writes it from here, and a test checks the README holds what this says.
+    """
 
     name: str
     parse: Callable[[str], Any]
     default: Any
     doc: str
+    default_doc: str | None = None
 
 
 # Loopback and private networks: where a reverse proxy in front of the service talks from.
@@ -79,62 +85,89 @@ PRIVATE_NETWORKS = ("127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "19
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("ENV", _choice("development", "production"), "development",
-            "development: generated secret, console mail; production: strict checks"),
-    Setting("SECRET_KEY", _str, None, "signs tokens and CSRF; required in production"),
-    Setting("DATABASE_URL", _str, None, "SQLAlchemy URL; default SQLite in the instance folder"),
-    Setting("REDIS_URL", _str, None, "rate limits and caches; unset: in-process"),
-    Setting("BASE_URL", _str, "http://127.0.0.1:5000", "public URL; every emailed link uses it"),
-    Setting("TRUSTED_ORIGINS", _origins, (), "origins return_to may point at"),
-    Setting("COOKIE_DOMAIN", _str, None, "domain of the session cookie"),
+            "`development` or `production`. Production refuses a missing or short secret and "
+            "console mail"),
+    Setting("SECRET_KEY", _str, None,
+            "signs tokens, CSRF and the cookie; at least 32 characters in production",
+            "development: generated once into `instance/secret_key` (mode 600)"),
+    Setting("DATABASE_URL", _str, None,
+            "SQLAlchemy URL, e.g. `postgresql+psycopg://user:pass@host/db`",
+            "`sqlite:///<instance>/auth.db`"),
+    Setting("REDIS_URL", _str, None,
+            "storage for rate limits, shared between processes (production needs it)",
+            "unset: each process counts in its own memory"),
+    Setting("BASE_URL", _str, "http://127.0.0.1:5000",
+            "public URL of this service; every emailed link is built from it, never from "
+            "the request's `Host`"),
+    Setting("TRUSTED_ORIGINS", _origins, (),
+            "comma list of origins `return_to` may point at (exact scheme, host and port)",
+            "the base URL's origin"),
+    Setting("COOKIE_DOMAIN", _str, None,
+            "domain of the session cookie, e.g. `.example.com`, so the content site receives it",
+            "unset: host-only"),
     Setting("SESSION_COOKIE", _str, "auth_session", "name of the session cookie"),
     Setting("SESSION_IDLE_TIMEOUT", _int, 14 * 24 * 3600,
             "seconds of inactivity after which a session ends"),
     Setting("SESSION_MAX_AGE", _int, 90 * 24 * 3600,
-            "seconds after sign-in at which a session ends, active or not"),
+            "seconds after sign-in at which a session ends anyway"),
     Setting("SITE_NAME", _str, "Account service", "name shown on pages and in emails"),
-    Setting("MAIL_BACKEND", _choice("smtp", "console"), None, "smtp or console"),
-    Setting("MAIL_SERVER", _str, "localhost", "SMTP host"),
+    Setting("MAIL_BACKEND", _choice("smtp", "console"), None, "`smtp` or `console`",
+            "`console` in development, `smtp` in production"),
+    Setting("MAIL_SERVER", _str, "localhost", "SMTP server (Flask-Mail)"),
     Setting("MAIL_PORT", _int, 25, "SMTP port"),
     Setting("MAIL_USE_TLS", _bool, False, "STARTTLS"),
-    Setting("MAIL_USE_SSL", _bool, False, "SMTP over TLS"),
+    Setting("MAIL_USE_SSL", _bool, False, "SMTP over TLS (not with `AUTH_MAIL_USE_TLS`)"),
     Setting("MAIL_USERNAME", _str, None, "SMTP user"),
     Setting("MAIL_PASSWORD", _str, None, "SMTP password"),
-    Setting("MAIL_DEFAULT_SENDER", _str, "no-reply@localhost", "From: address"),
+    Setting("MAIL_DEFAULT_SENDER", _str, "no-reply@localhost", "the `From:` address"),
     Setting("MAIL_TIMEOUT", _int, 10, "seconds before an SMTP attempt gives up"),
-    Setting("MAIL_MAX_ATTEMPTS", _int, 8, "tries before an email is marked failed"),
+    Setting("MAIL_MAX_ATTEMPTS", _int, 8,
+            "tries before an email is marked failed (backoff 1, 2, 4 … 60 min)"),
     Setting("MAIL_WORKER_INLINE", _bool, None,
-            "`auth-service run` also sends the outbox; default: on with console mail"),
-    Setting("REQUIRE_CONFIRMED_EMAIL", _bool, True, "unconfirmed local accounts cannot sign in"),
+            "`auth-service run` also sends the outbox from its own process",
+            "on with console mail"),
+    Setting("REQUIRE_CONFIRMED_EMAIL", _bool, True,
+            "accounts cannot sign in before their address is confirmed"),
     Setting("CONFIRM_MAX_AGE", _int, 48 * 3600, "seconds a confirmation link lives"),
-    Setting("RESET_MAX_AGE", _int, 3600, "seconds a password reset link lives"),
-    Setting("ARGON2_TIME_COST", _int, 3, "argon2id iterations"),
+    Setting("RESET_MAX_AGE", _int, 3600, "seconds a reset link lives"),
+    Setting("ARGON2_TIME_COST", _int, 3,
+            "argon2id iterations; hashes are upgraded at the next sign-in when the "
+            "`AUTH_ARGON2_*` parameters change"),
     Setting("ARGON2_MEMORY_COST", _int, 65536, "argon2id memory in KiB"),
     Setting("ARGON2_PARALLELISM", _int, 4, "argon2id lanes"),
-    Setting("RATELIMIT_ENABLED", _bool, True, "rate limits on sign-in, registration, reset"),
-    Setting("EMAIL_CHECK_DELIVERABILITY", _bool, False, "DNS check of the email domain"),
+    Setting("RATELIMIT_ENABLED", _bool, True,
+            "rate limits on sign-in, registration, confirmation, reset and the provider "
+            "round trips"),
+    Setting("EMAIL_CHECK_DELIVERABILITY", _bool, False,
+            "DNS check of the address's domain at registration"),
     Setting("TRUSTED_PROXIES", _int, 0,
-            "how many reverse proxies set X-Forwarded-For/-Proto in front of the service"),
+            "how many reverse proxies in front set `X-Forwarded-For`/`-Proto`"),
     Setting("TRUSTED_PROXY_NETWORKS", _networks, PRIVATE_NETWORKS,
-            "where those proxies are: X-Forwarded-* is believed only from peers in these "
-            "networks (comma list of CIDRs)"),
-    Setting("PROVIDER_TIMEOUT", _int, 10,
-            "seconds before a call to a social provider gives up"),
+            "where those proxies are: `X-Forwarded-*` is believed only from peers in these "
+            "networks (comma list of CIDRs)", "loopback and private networks"),
+    Setting("PROVIDER_TIMEOUT", _int, 10, "seconds before a call to a provider gives up"),
     Setting("PROVIDER_CONCURRENCY", _int, 0,
-            "sign-ins that may wait on a provider at once on this host (0: no cap); "
-            "bench/gunicorn.conf.py sets it to one less than its workers"),
+            "sign-ins that may wait on a provider at once on this host; the next one is told "
+            "to try again (503). `0`: no cap",
+            "`0`; under the production gunicorn settings: workers - 1"),
     Setting("SESSION_TOKEN_TTL", _int, 300,
-            "seconds a signed session token from /api/session/token lives (1 to 300)"),
+            "seconds a signed session token from `/api/session/token` lives (1 to 300; never "
+            "past the session's end)"),
     Setting("ID_TOKEN_TTL", _int, 3600,
-            "seconds an ID token issued to an OpenID Connect client lives"),
+            "seconds an ID token issued to an OpenID Connect client lives; a rotated-out key "
+            "stays published this long"),
     Setting("ACCESS_TOKEN_TTL", _int, 3600,
-            "seconds an access token (for /oauth/userinfo) lives"),
+            "seconds an OpenID Connect access token (for `/oauth/userinfo`) lives"),
     Setting("REFRESH_TOKEN_TTL", _int, 30 * 24 * 3600,
-            "seconds an unused refresh token (scope offline_access) lives; each use rotates it"),
+            "seconds an unused refresh token (scope `offline_access`) lives; each use "
+            "rotates it"),
     Setting("BACKCHANNEL_TIMEOUT", _int, 5,
             "seconds before a back-channel logout delivery to a client gives up"),
     Setting("BACKCHANNEL_MAX_ATTEMPTS", _int, 8,
-            "tries before a back-channel logout delivery is marked failed"),
-    Setting("INSTANCE_PATH", _str, None, "folder for the SQLite file and the dev secret"),
+            "tries before a back-channel logout is marked failed (the mail's backoff)"),
+    Setting("INSTANCE_PATH", _str, None,
+            "folder for the SQLite file, the development secret and the provider slots",
+            "`instance/`"),
 )
 
 

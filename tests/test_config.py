@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from auth_service.config import ConfigError, load
+from auth_service import settings_doc
+from auth_service.config import SETTINGS, ConfigError, load
 
 CLI = str(Path(sys.executable).with_name("auth-service"))
 
@@ -91,3 +92,12 @@ def test_console_script_reports_bad_configuration_in_one_line(tmp_path):
         "(e.g. `openssl rand -hex 32`)"
     ]
     assert "Traceback" not in result.stderr
+
+
+def test_the_readmes_configuration_table_is_the_settings_own():
+    # README's table is written from config.py by `make docs`; a setting added, renamed or
+    # re-documented without running it leaves the two saying different things.
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    assert settings_doc.rewrite(readme) == readme, "run `make docs` and commit README.md"
+    for setting in SETTINGS:
+        assert f"| `AUTH_{setting.name}` |" in readme

@@ -27,6 +27,24 @@ _OIDC_NAME = re.compile(r"^AUTH_OIDC_([A-Z0-9]+(?:_[A-Z0-9]+)*?)_DISCOVERY_URL$"
 _OIDC_CLIENT_ID = re.compile(r"^AUTH_OIDC_([A-Z0-9]+(?:_[A-Z0-9]+)*?)_CLIENT_ID$")
 
 
+# The provider variables, for README's configuration table (settings_doc.py): their
+# names are open-ended (one family per provider), so they are documented here as families.
+VARIABLES: tuple[tuple[str, str, str], ...] = (
+    ("`AUTH_GOOGLE_CLIENT_ID`, `AUTH_GOOGLE_CLIENT_SECRET`",
+     "Google sign-in (shown only when set); `AUTH_GOOGLE_DISCOVERY_URL` overrides Google's "
+     "discovery document", ""),
+    ("`AUTH_FACEBOOK_CLIENT_ID`, `AUTH_FACEBOOK_CLIENT_SECRET`",
+     "Facebook sign-in; `AUTH_FACEBOOK_AUTHORIZE_URL`, `_TOKEN_URL`, `_API_URL` override the "
+     "endpoints; `AUTH_FACEBOOK_TRUST_EMAIL=true` treats Facebook addresses as verified",
+     "trust: `false`"),
+    ("`AUTH_GITHUB_CLIENT_ID`, `AUTH_GITHUB_CLIENT_SECRET`",
+     "GitHub sign-in; `AUTH_GITHUB_AUTHORIZE_URL`, `_TOKEN_URL`, `_API_URL` override the "
+     "endpoints", ""),
+    ("`AUTH_OIDC_<NAME>_DISCOVERY_URL`, `_CLIENT_ID`, `_CLIENT_SECRET`, `_LABEL`",
+     "any OpenID Connect provider, served at `/login/<name lower-cased>`", "label: the name"),
+)
+
+
 @dataclass(frozen=True)
 class ProviderSettings:
     """One configured provider. ``kind`` picks the code in ``providers/<kind>.py``."""
