@@ -349,11 +349,15 @@ def forgot(browser: Browser, email: str, **kwargs):
     return browser.submit("/password/forgot", {"email": email}, **kwargs)
 
 
-def mail_path(mailbox: Mailbox, address: str, prefix: str) -> str:
-    """Path and query of the first ``prefix`` link in the last email to ``address``,
-    to follow with the test client (which ignores the host)."""
-    parts = urlsplit(mailbox.link(address, prefix))
+def local_path(url: str) -> str:
+    """The path and query of a URL on the service (the test client ignores the host)."""
+    parts = urlsplit(url)
     return parts.path + ("?" + parts.query if parts.query else "")
+
+
+def mail_path(mailbox: Mailbox, address: str, prefix: str) -> str:
+    """The first ``prefix`` link in the last email to ``address``, as a local path."""
+    return local_path(mailbox.link(address, prefix))
 
 
 @pytest.fixture
@@ -391,6 +395,16 @@ def make_user(app):
             return user.id
 
     return make
+
+
+READER = "reader@example.com"
+READER_NAME = "Ann Reader"
+
+
+@pytest.fixture
+def reader(make_user) -> int:
+    """A confirmed account, READER with PASSWORD and the name READER_NAME; returns its id."""
+    return make_user(READER, name=READER_NAME)
 
 
 @pytest.fixture

@@ -22,6 +22,10 @@ from joserfc import jwk, jwt
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
+from tests.conftest import local_path
+
+__all__ = ["local_path"]  # re-exported: social tests import it from here
+
 
 @contextmanager
 def serve(app: Callable[..., Any]) -> Iterator[str]:
@@ -77,12 +81,6 @@ def continue_with(browser: Any, sub: str, name: str = "mock", **kwargs: Any) -> 
     start = browser.get(f"/login/{name}")
     assert start.status_code == 302, browser.last_page
     return browser.get(local_path(provider_login(start.headers["Location"], sub, **kwargs)))
-
-
-def local_path(url: str) -> str:
-    """The path and query of a URL on the service (the test client ignores the host)."""
-    parts = urlsplit(url)
-    return parts.path + ("?" + parts.query if parts.query else "")
 
 
 @dataclass

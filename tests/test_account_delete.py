@@ -6,15 +6,10 @@ import pytest
 from sqlalchemy import func, select
 
 from auth_service.models import AuditEvent, Identity, OutboxMessage, Session, User
-from tests.conftest import PASSWORD, Browser
+from tests.conftest import PASSWORD, READER, Browser
 
 COOKIE = "auth_session"
-EMAIL = "ann@example.com"
-
-
-@pytest.fixture
-def reader(make_user) -> int:
-    return make_user(EMAIL, name="Ann Reader")
+EMAIL = READER
 
 
 def count(db_session, model) -> int:
@@ -35,7 +30,7 @@ def test_deleting_ones_account_removes_it_everywhere(app, browser, reader, make_
     db_session.commit()
     assert "Delete your account" in browser.get("/account").get_data(as_text=True)
 
-    response = delete(browser, typed="  Ann@Example.com ")  # as typed, case and spaces aside
+    response = delete(browser, typed="  Reader@Example.COM ")  # as typed, case and spaces aside
     assert response.status_code == 200
     assert "Your account was deleted" in browser.last_page
     assert browser.client.get_cookie(COOKIE) is None  # this browser's cookie is cleared
@@ -63,7 +58,7 @@ def test_unsent_mail_to_the_account_is_dropped(browser, reader, db_session):
     assert count(db_session, OutboxMessage) == 0
 
 
-@pytest.mark.parametrize("typed", ["", "someone@example.com", "ann@example"])
+@pytest.mark.parametrize("typed", ["", "someone@example.com", "reader@example"])
 def test_the_address_must_be_typed_to_confirm(browser, reader, db_session, typed):
     browser.login(EMAIL)
     response = delete(browser, typed=typed)

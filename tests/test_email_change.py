@@ -3,23 +3,17 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import select
 
 from auth_service.models import AuditEvent, User
-from tests.conftest import PASSWORD, Browser, tampered_tokens
+from tests.conftest import PASSWORD, READER, Browser, local_path, tampered_tokens
 
-OLD = "ann@example.com"
+OLD = READER
 NEW = "ann.new@example.org"
 SITE = "Red Africa Travel"
 SENT = "We've sent a link to your new address. Your address changes when you open it."
-
-
-@pytest.fixture
-def reader(make_user) -> int:
-    return make_user(OLD, name="Ann Reader")
 
 
 def ask(browser: Browser, typed: str):
@@ -31,13 +25,9 @@ def seen(browser: Browser) -> str:
     return " ".join(re.sub(r"<[^>]+>", " ", browser.last_page).split())
 
 
-def path_of(link: str) -> str:
-    return urlsplit(link).path
-
-
 def press_button(browser: Browser, link: str):
     """POST the link's button, as a page opened earlier would (any form's CSRF token works)."""
-    return browser.submit(path_of(link), {}, form_url="/password/forgot")
+    return browser.submit(local_path(link), {}, form_url="/password/forgot")
 
 
 def emailed_link(browser, mailbox, deliver, typed: str = NEW) -> str:
@@ -57,12 +47,12 @@ def test_the_address_changes_once_the_new_one_confirms(browser, reader, mailbox,
     assert link.startswith("http://auth.test/account/email/confirm/")
     # Nothing changes before the link is used; its page spends nothing.
     assert db_session.scalar(select(User.email)) == OLD
-    page = browser.get(path_of(link))
+    page = browser.get(local_path(link))
     assert page.status_code == 200
     assert f"Use {NEW} instead of {OLD}" in seen(browser)
     assert db_session.scalar(select(User.email)) == OLD
 
-    done = browser.submit(path_of(link), {})
+    done = browser.submit(local_path(link), {})
     assert done.status_code == 200
     assert f"Your account now uses {NEW}" in seen(browser)
     user = db_session.scalar(select(User))
@@ -85,7 +75,7 @@ def test_the_address_changes_once_the_new_one_confirms(browser, reader, mailbox,
 def test_the_link_works_once(browser, reader, mailbox, deliver):
     browser.login(OLD)
     link = emailed_link(browser, mailbox, deliver)
-    assert browser.submit(path_of(link), {}).status_code == 200
+    assert browser.submit(local_path(link), {}).status_code == 200
     again = press_button(browser, link)
     assert again.status_code == 400
     assert f"Your address is already {NEW}." in browser.last_page
@@ -96,7 +86,7 @@ def test_the_link_opens_on_another_device_without_signing_in(app, browser, reade
     browser.login(OLD)
     link = emailed_link(browser, mailbox, deliver)
     phone = Browser(app.test_client())
-    assert phone.submit(path_of(link), {}).status_code == 200
+    assert phone.submit(local_path(link), {}).status_code == 200
     assert "Sign in" in phone.last_page
     assert db_session.scalar(select(User.email)) == NEW
 
@@ -178,9 +168,10 @@ def test_a_reset_link_sent_to_the_old_address_dies_with_the_change(app, browser,
     deliver()
     reset = mailbox.link(OLD, "/password/reset/")
     browser.login(OLD)
-    assert browser.submit(path_of(emailed_link(browser, mailbox, deliver)), {}).status_code == 200
+    link = local_path(emailed_link(browser, mailbox, deliver))
+    assert browser.submit(link, {}).status_code == 200
     stranger = Browser(app.test_client())
-    response = stranger.submit(path_of(reset), {"password": "taken over at last 123"})
+    response = stranger.submit(local_path(reset), {"password": "taken over at last 123"})
     assert response.status_code == 400
     assert "This reset link is not valid or has already been used." in stranger.last_page
 
@@ -188,7 +179,7 @@ def test_a_reset_link_sent_to_the_old_address_dies_with_the_change(app, browser,
 def test_tampered_links_are_refused(browser, reader, mailbox, deliver, db_session):
     browser.login(OLD)
     link = emailed_link(browser, mailbox, deliver)
-    token = path_of(link).rsplit("/", 1)[1]
+    token = local_path(link).rsplit("/", 1)[1]
     for bad in [*tampered_tokens(token), "x" + token[1:], "A" * 5000]:
         response = browser.get(f"/account/email/confirm/{bad}")
         assert response.status_code == 400
@@ -200,7 +191,7 @@ def test_an_expired_link_is_refused(browser, reader, mailbox, deliver, clock, db
     browser.login(OLD)
     link = emailed_link(browser, mailbox, deliver)
     clock.advance(hours=49)
-    response = browser.get(path_of(link))
+    response = browser.get(local_path(link))
     assert response.status_code == 400
     assert "This link has expired" in browser.last_page
     assert db_session.scalar(select(User.email)) == OLD
@@ -210,7 +201,7 @@ def test_a_confirmation_link_is_not_an_email_change_link(browser, make_user, mai
     # Each purpose has its own salt: a token for one is worthless for another.
     browser.submit("/register", {"email": "zed@example.com", "password": PASSWORD})
     deliver()
-    confirm = path_of(mailbox.link("zed@example.com", "/confirm/")).rsplit("/", 1)[1]
+    confirm = local_path(mailbox.link("zed@example.com", "/confirm/")).rsplit("/", 1)[1]
     response = browser.get(f"/account/email/confirm/{confirm}")
     assert response.status_code == 400
     assert "This link doesn't work" in browser.last_page

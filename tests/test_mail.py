@@ -8,13 +8,9 @@ import pytest
 from sqlalchemy import func, select
 
 from auth_service.models import OutboxMessage, User
-from tests.conftest import CSRF, PASSWORD, Browser
+from tests.conftest import CSRF, PASSWORD, register
 
 SUBJECT = "Confirm your email address for Red Africa Travel"
-
-
-def register(browser: Browser, email: str = "new@example.com", **kwargs):
-    return browser.submit("/register", {"email": email, "password": PASSWORD}, **kwargs)
 
 
 def outbox(db_session) -> list[OutboxMessage]:

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from auth_service.models import AuditEvent, User
-from tests.conftest import CSRF, PASSWORD, Browser, tampered_tokens
+from tests.conftest import CSRF, PASSWORD, Browser, forgot, local_path, tampered_tokens
 
 NEW_PASSWORD = "a brand new passphrase 2024"
 SUBJECT_RESET = "Reset your Red Africa Travel password"
@@ -17,10 +17,6 @@ SUBJECT_CHANGED = "Your Red Africa Travel password was changed"
 SENT_PAGE = "If an account uses that address, we've sent it a link to reset the password."
 INVALID = "This reset link is not valid or has already been used."
 EXPIRED = "This reset link has expired."
-
-
-def forgot(browser: Browser, email: str, **kwargs):
-    return browser.submit("/password/forgot", {"email": email}, **kwargs)
 
 
 def reset_link(browser, mailbox, deliver, email: str, typed: str | None = None) -> str:
@@ -31,10 +27,6 @@ def reset_link(browser, mailbox, deliver, email: str, typed: str | None = None) 
     assert deliver().sent >= 1
     assert mailbox.subject(mailbox.last(email)) == SUBJECT_RESET
     return mailbox.link(email, "/password/reset/")
-
-
-def path_of(link: str) -> str:
-    return urlsplit(link).path
 
 
 def set_password(browser: Browser, path: str, password: str = NEW_PASSWORD):
@@ -63,7 +55,7 @@ def test_forgot_email_reset_and_sign_in(browser, mailbox, deliver, make_user, cl
     assert "expires in 60 minutes" in mailbox.text(mailbox.last("reader@example.com"))
 
     # GET (a mail scanner, then the reader) and HEAD spend nothing.
-    path = path_of(link)
+    path = local_path(link)
     for _ in range(2):
         page = browser.get(path)
         assert page.status_code == 200
@@ -114,7 +106,7 @@ def test_forgot_email_reset_and_sign_in(browser, mailbox, deliver, make_user, cl
     deliver()
     fresh = mailbox.link("reader@example.com", "/password/reset/")
     assert fresh != link
-    assert browser.get(path_of(fresh)).status_code == 200
+    assert browser.get(local_path(fresh)).status_code == 200
 
 
 def test_link_is_built_from_base_url_not_host_header(client, mailbox, deliver, make_user):
@@ -161,7 +153,7 @@ def test_disabled_account_gets_no_email(browser, mailbox, deliver, make_user):
 def test_link_of_an_account_disabled_later_is_refused(browser, mailbox, deliver, make_user,
                                                       db_session):
     make_user("reader@example.com")
-    path = path_of(reset_link(browser, mailbox, deliver, "reader@example.com"))
+    path = local_path(reset_link(browser, mailbox, deliver, "reader@example.com"))
     user = db_session.scalar(select(User).where(User.email == "reader@example.com"))
     user.disabled_at = user.created_at
     db_session.commit()
@@ -170,7 +162,7 @@ def test_link_of_an_account_disabled_later_is_refused(browser, mailbox, deliver,
 
 def test_expired_link_is_refused_with_a_clear_page(browser, mailbox, deliver, make_user, clock):
     make_user("reader@example.com")
-    path = path_of(reset_link(browser, mailbox, deliver, "reader@example.com"))
+    path = local_path(reset_link(browser, mailbox, deliver, "reader@example.com"))
     clock.advance(minutes=59)
     assert browser.get(path).status_code == 200
     clock.advance(minutes=2)
@@ -185,7 +177,7 @@ def test_expired_link_is_refused_with_a_clear_page(browser, mailbox, deliver, ma
 
 def test_tampered_links_are_refused(browser, mailbox, deliver, make_user):
     make_user("reader@example.com")
-    path = path_of(reset_link(browser, mailbox, deliver, "reader@example.com"))
+    path = local_path(reset_link(browser, mailbox, deliver, "reader@example.com"))
     prefix, token = path.rsplit("/", 1)
     for bad in tampered_tokens(token):
         assert bad != token
@@ -199,7 +191,7 @@ def test_confirmation_token_is_not_a_reset_token(browser, mailbox, deliver, make
     make_user("new@example.com", confirmed=False)
     browser.submit("/confirm/resend", {"email": "new@example.com"})
     deliver()
-    confirm_token = path_of(mailbox.link("new@example.com", "/confirm/")).rsplit("/", 1)[1]
+    confirm_token = local_path(mailbox.link("new@example.com", "/confirm/")).rsplit("/", 1)[1]
     page = browser.get(f"/password/reset/{confirm_token}")
     assert_refused_with_new_link_form(page, browser, INVALID)
     assert browser.login("new@example.com", NEW_PASSWORD).status_code == 400
@@ -208,9 +200,9 @@ def test_confirmation_token_is_not_a_reset_token(browser, mailbox, deliver, make
 def test_link_dies_when_the_password_changes_another_way(browser, mailbox, deliver, make_user,
                                                         clock):
     make_user("reader@example.com")
-    first = path_of(reset_link(browser, mailbox, deliver, "reader@example.com"))
+    first = local_path(reset_link(browser, mailbox, deliver, "reader@example.com"))
     clock.advance(minutes=5)
-    second = path_of(reset_link(browser, mailbox, deliver, "reader@example.com"))
+    second = local_path(reset_link(browser, mailbox, deliver, "reader@example.com"))
     assert first != second
     assert browser.get(first).status_code == 200
 
@@ -224,7 +216,7 @@ def test_link_dies_when_the_password_changes_another_way(browser, mailbox, deliv
 
 def test_weak_password_is_refused_and_the_link_still_works(browser, mailbox, deliver, make_user):
     make_user("reader@example.com")
-    path = path_of(reset_link(browser, mailbox, deliver, "reader@example.com"))
+    path = local_path(reset_link(browser, mailbox, deliver, "reader@example.com"))
     cases = {
         "short1": "at least 8 characters",
         "password123": "too common",
@@ -251,7 +243,7 @@ def test_reset_signs_out_every_browser(app, browser, mailbox, deliver, make_user
     assert other.login("reader@example.com").status_code == 303
     assert signed_in(other)
 
-    path = path_of(reset_link(browser, mailbox, deliver, "reader@example.com"))
+    path = local_path(reset_link(browser, mailbox, deliver, "reader@example.com"))
     assert signed_in(other)  # asking for a link changes nothing yet
     assert set_password(browser, path).status_code == 200
 
@@ -268,7 +260,7 @@ def test_reset_confirms_an_unconfirmed_address(browser, mailbox, deliver, make_u
                                                db_session):
     make_user("new@example.com", confirmed=False)
     assert browser.login("new@example.com").status_code == 403
-    path = path_of(reset_link(browser, mailbox, deliver, "new@example.com"))
+    path = local_path(reset_link(browser, mailbox, deliver, "new@example.com"))
     assert set_password(browser, path).status_code == 200
     user = db_session.scalar(select(User).where(User.email == "new@example.com"))
     assert user.email_confirmed_at is not None
@@ -278,7 +270,7 @@ def test_reset_confirms_an_unconfirmed_address(browser, mailbox, deliver, make_u
 def test_audit_log_records_request_and_completion(browser, mailbox, deliver, make_user,
                                                   db_session):
     user_id = make_user("reader@example.com")
-    path = path_of(reset_link(browser, mailbox, deliver, "reader@example.com"))
+    path = local_path(reset_link(browser, mailbox, deliver, "reader@example.com"))
     forgot(browser, "nobody@example.com")
     set_password(browser, path)
     rows = db_session.execute(
@@ -299,7 +291,7 @@ def test_audit_log_records_request_and_completion(browser, mailbox, deliver, mak
 @pytest.mark.settings(RESET_MAX_AGE=10 * 60)
 def test_reset_max_age_is_honoured(browser, mailbox, deliver, make_user, clock):
     make_user("reader@example.com")
-    path = path_of(reset_link(browser, mailbox, deliver, "reader@example.com"))
+    path = local_path(reset_link(browser, mailbox, deliver, "reader@example.com"))
     message = mailbox.last("reader@example.com")
     assert "expires in 10 minutes" in mailbox.text(message)
     assert "expires in 10 minutes" in mailbox.html(message)

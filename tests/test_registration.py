@@ -7,11 +7,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import func, select
 
 from auth_service.models import AuditEvent, OutboxMessage, User
-from tests.conftest import PASSWORD
-
-
-def register(browser, email="new@example.com", password=PASSWORD, **extra):
-    return browser.submit("/register", {"email": email, "password": password, **extra})
+from tests.conftest import register
 
 
 def test_register_confirm_and_sign_in(browser, mailbox, deliver, db_session):

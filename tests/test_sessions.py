@@ -26,11 +26,6 @@ def api_status(client, token: str | None) -> int:
 
 
 @pytest.fixture
-def reader(make_user) -> int:
-    return make_user("reader@example.com", name="Ann Reader")
-
-
-@pytest.fixture
 def second_browser(app) -> Browser:
     return Browser(app.test_client())
 

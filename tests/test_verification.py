@@ -9,18 +9,12 @@ import pytest
 from sqlalchemy import select
 
 from auth_service.models import User
-from tests.conftest import CSRF, PASSWORD, Browser, tampered_tokens
+from tests.conftest import CSRF, PASSWORD, Browser, register, tampered_tokens
 
 SUBJECT = "Confirm your email address for Red Africa Travel"
 RESENT_PAGE = "If that address belongs to an account that still needs confirming"
 NOT_VALID = "This confirmation link is not valid."
 ALREADY = "This address is already confirmed. You can sign in."
-
-
-def register(browser: Browser, email: str = "new@example.com"):
-    response = browser.submit("/register", {"email": email, "password": PASSWORD})
-    assert response.status_code == 200
-    return response
 
 
 def confirm_path(mailbox, email: str) -> str:
@@ -33,7 +27,7 @@ def confirm_path(mailbox, email: str) -> str:
 
 def registered(browser, mailbox, deliver, email: str = "new@example.com") -> str:
     """Register ``email`` and return the path of the confirmation link it receives."""
-    register(browser, email)
+    assert register(browser, email).status_code == 200
     assert deliver().sent == 1
     return confirm_path(mailbox, email)
 
