@@ -252,7 +252,10 @@ def runner(app):
 
     class Runner:
         def invoke(self, args: list[str], **kwargs):
-            return base.invoke(auth_cli, args, **kwargs)
+            # Flask's CLI sets FLASK_RUN_FROM_CLI for good, which would turn app.run() into a
+            # no-op in every process a later test starts (the demo site): put it back.
+            with mock.patch.dict(os.environ):
+                return base.invoke(auth_cli, args, **kwargs)
 
     return Runner()
 
