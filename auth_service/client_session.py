@@ -191,16 +191,21 @@ class SessionClient:
         if status == 401:
             self._store(key, None, None)
             return None
+        reader = self._reader(status, body)
+        if reader is not None:
+            self._store(key, reader, reader.expires_at)
+        return reader
+
+    def _reader(self, status: int, body: bytes) -> Reader | None:
+        """The reader in a (non-401) answer, or None, logged, when it holds none."""
         if status != 200:
             log.warning("auth service at %s answered %d to /api/session", self.base_url, status)
             return None
         try:
-            reader = Reader.from_json(json.loads(body))
+            return Reader.from_json(json.loads(body))
         except (ValueError, KeyError, TypeError, AttributeError):
             log.warning("auth service at %s sent an unreadable /api/session body", self.base_url)
             return None
-        self._store(key, reader, reader.expires_at)
-        return reader
 
     def close(self) -> None:
         """Close every connection this client holds (they reopen on the next check)."""
@@ -321,29 +326,14 @@ class TokenSessionClient(SessionClient):
         self.verifier = verifier or TokenVerifier(base_url, timeout=timeout)
         self._path = self._path + "/token"
 
-    def check(self, token: str | None) -> Reader | None:
-        if not token or len(token) > MAX_TOKEN_LENGTH or not _COOKIE_VALUE.fullmatch(token):
-            return None
-        key = hashlib.sha256(token.encode()).hexdigest()
-        cached = self._cached(key)
-        if cached is not _MISSING:
-            return cached  # type: ignore[return-value]
+    def _reader(self, status: int, body: bytes) -> Reader | None:
+        """The reader the answer's signed token names, verified here, or None, logged."""
         try:
-            status, body = self._ask(token)
-        except (OSError, http.client.HTTPException) as exc:
-            log.warning("auth service at %s unreachable: %s", self.base_url, exc.__class__.__name__)
-            return None
-        if status == 401:
-            self._store(key, None, None)
-            return None
-        try:
-            reader = Reader.from_claims(self.verifier.verify(json.loads(body)["token"]))
+            return Reader.from_claims(self.verifier.verify(json.loads(body)["token"]))
         except (InvalidToken, ValueError, KeyError, TypeError) as exc:
             log.warning("auth service at %s: no usable session token (%s, HTTP %d)",
                         self.base_url, type(exc).__name__, status)
             return None
-        self._store(key, reader, reader.expires_at)
-        return reader
 
 
 def cookie_value(header: str, name: str) -> str | None:

@@ -12,6 +12,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any, TypeVar
 
 from flask import Flask, current_app
 from flask_mail import BadHeaderError
@@ -25,6 +26,7 @@ from auth_service.models.outbox import FAILED, PENDING, SENT, OutboxMessage
 
 log = logging.getLogger(__name__)
 BATCH = 50
+Queued = TypeVar("Queued", bound=Any)
 # Other due-queues the same worker drains after the mail (name -> drain function),
 # registered by the parts that own them: the OpenID provider's back-channel logouts.
 QUEUES_KEY = "auth_service.worker_queues"
@@ -49,17 +51,26 @@ def backoff(attempts: int) -> timedelta:
     return min(timedelta(minutes=2 ** max(attempts - 1, 0)), MAX_BACKOFF)
 
 
+def claim_due(model: type[Queued], limit: int) -> list[Queued]:
+    """Up to ``limit`` pending rows of a queue that are due, locked for this worker.
+
+    ``FOR UPDATE SKIP LOCKED``: a row another worker is sending is passed over,
+    so no message goes out twice. The queues (the outbox, back-channel logouts)
+    share the columns this reads: ``status``, ``next_attempt_at``, ``id``.
+    """
+    return list(db.session.scalars(
+        select(model)
+        .where(model.status == PENDING, model.next_attempt_at <= clock.now())
+        .order_by(model.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    ))
+
+
 def deliver_due(limit: int = BATCH) -> Report:
     """Send up to ``limit`` due messages and commit what happened to each."""
     report = Report()
-    now = clock.now()
-    due = db.session.scalars(
-        select(OutboxMessage)
-        .where(OutboxMessage.status == PENDING, OutboxMessage.next_attempt_at <= now)
-        .order_by(OutboxMessage.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    ).all()
+    due = claim_due(OutboxMessage, limit)
     if not due:
         db.session.rollback()
         return report

@@ -16,13 +16,12 @@ from datetime import timedelta
 
 import requests
 from flask import current_app
-from sqlalchemy import select
 
 from auth_service import clock
 from auth_service.extensions import db
-from auth_service.mail.worker import BATCH, Report, backoff
+from auth_service.mail.worker import BATCH, Report, backoff, claim_due
 from auth_service.models import LogoutDelivery
-from auth_service.models.oidc import FAILED, PENDING, SENT
+from auth_service.models.oidc import FAILED, SENT
 from auth_service.oidc import keys
 
 log = logging.getLogger(__name__)
@@ -49,13 +48,7 @@ def logout_token(delivery: LogoutDelivery) -> str:
 def deliver_due(limit: int = BATCH) -> Report:
     """Send up to ``limit`` due logouts and commit what happened to each."""
     report = Report()
-    due = db.session.scalars(
-        select(LogoutDelivery)
-        .where(LogoutDelivery.status == PENDING, LogoutDelivery.next_attempt_at <= clock.now())
-        .order_by(LogoutDelivery.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    ).all()
+    due = claim_due(LogoutDelivery, limit)
     if not due:
         db.session.rollback()
         return report

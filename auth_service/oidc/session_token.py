@@ -19,6 +19,7 @@ from auth_service import clock
 from auth_service.extensions import db, limiter
 from auth_service.flows import sessions as session_flow
 from auth_service.oidc import claims, keys
+from auth_service.views.api import preflight
 from auth_service.views.session_check import cors, token_from
 
 bp = Blueprint("session_token", __name__)
@@ -40,13 +41,7 @@ def _answer(body: dict[str, object], status: int) -> Response:
 def session_token() -> Response:
     config = current_app.config
     if request.method == "OPTIONS":
-        response = Response(status=204)
-        response.headers.extend(cors(request.environ, config))
-        if "Access-Control-Allow-Origin" in response.headers:
-            response.headers["Access-Control-Allow-Methods"] = "GET"
-            response.headers["Access-Control-Allow-Headers"] = "Authorization"
-            response.headers["Access-Control-Max-Age"] = "600"
-        return response
+        return preflight()
     audience = request.args.get("audience")
     if audience is not None and audience.rstrip("/") not in config["TRUSTED_ORIGINS"]:
         return _answer({"error": "invalid_audience",
