@@ -20,12 +20,12 @@ run: install
 	$(BIN)/auth-service db upgrade
 	$(BIN)/auth-service run --host 127.0.0.1 --port 5000
 
-## test: the whole suite (SQLite; set AUTH_TEST_DATABASE_URL for PostgreSQL)
+## test: the whole suite (SQLite; set AUTH_TEST_DATABASE_URL for PostgreSQL; PYTEST_ARGS for pytest)
 # The WordPress plugin's tests need php-cli, php-mysql, Debian's wordpress files and
 # MariaDB; the first line says whether they run here.
 test: install
 	@$(BIN)/python -m tests.wordpress
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 ## docs: rewrite README's configuration table from auth_service/config.py
 .PHONY: docs
