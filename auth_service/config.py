@@ -53,6 +53,15 @@ def _networks(raw: str) -> tuple[str, ...]:
                  for part in raw.split(",") if part.strip())
 
 
+def _languages(raw: str) -> tuple[str, ...]:
+    codes = tuple(dict.fromkeys(part.strip().lower() for part in raw.split(",") if part.strip()))
+    unknown = [code for code in codes if code not in AVAILABLE_LANGUAGES]
+    if unknown or not codes:
+        raise ValueError(f"expected some of {', '.join(AVAILABLE_LANGUAGES)}; "
+                         f"no catalogue for {', '.join(unknown) or 'none'}")
+    return codes
+
+
 def _choice(*choices: str) -> Callable[[str], str]:
     def parse(raw: str) -> str:
         value = raw.strip().lower()
@@ -78,6 +87,9 @@ class Setting:
     doc: str
     default_doc: str | None = None
 
+
+# The languages the service has catalogues for (auth_service/translations/), English first.
+AVAILABLE_LANGUAGES = ("en", "fr", "pt", "es", "de", "it", "nl", "pl", "sw", "ar")
 
 # Loopback and private networks: where a reverse proxy in front of the service talks from.
 PRIVATE_NETWORKS = ("127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16",
@@ -111,6 +123,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SESSION_MAX_AGE", _int, 90 * 24 * 3600,
             "seconds after sign-in at which a session ends anyway"),
     Setting("SITE_NAME", _str, "Account service", "name shown on pages and in emails"),
+    Setting("LANGUAGES", _languages, AVAILABLE_LANGUAGES,
+            "comma list of the languages pages and emails are offered in (codes of "
+            "`auth_service/translations/`), in the order the language menu lists them"),
+    Setting("DEFAULT_LANGUAGE", _str, "en",
+            "the language when neither the reader nor their browser asks for one of those"),
     Setting("MAIL_BACKEND", _choice("smtp", "console"), None, "`smtp` or `console`",
             "`console` in development, `smtp` in production"),
     Setting("MAIL_SERVER", _str, "localhost", "SMTP server (Flask-Mail)"),
@@ -249,6 +266,8 @@ def _check(values: Mapping[str, Any]) -> None:
         origin_of(values["BASE_URL"])
     except ValueError as exc:
         raise ConfigError("AUTH_BASE_URL", str(exc)) from None
+    if values["DEFAULT_LANGUAGE"] not in values["LANGUAGES"]:
+        raise ConfigError("AUTH_DEFAULT_LANGUAGE", "must be one of AUTH_LANGUAGES")
     if values["MAIL_USE_TLS"] and values["MAIL_USE_SSL"]:
         raise ConfigError("AUTH_MAIL_USE_SSL", "set either MAIL_USE_TLS or MAIL_USE_SSL, not both")
     if not 1 <= values["SESSION_TOKEN_TTL"] <= 300:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 
 from flask import Flask
+from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -19,6 +20,8 @@ db = SQLAlchemy(model_class=Base)
 login_manager = LoginManager()
 mail = Mail()
 csrf = CSRFProtect()
+# Wired by views/languages.py, which chooses each page's language.
+babel = Babel()
 # Limits are declared per route (views/limits.py); none applies by default.
 limiter = Limiter(key_func=get_remote_address)
 

@@ -39,6 +39,12 @@ def clean_display_name(raw: str | None) -> str | None:
     return name
 
 
+def set_language(user: User, code: str) -> None:
+    """Save the language the reader chose for their pages and emails; commits."""
+    user.language = code
+    db.session.commit()
+
+
 def change_password(user: User, current: str, new: str, *, keep_session: str | None,
                     client: Client | None = None) -> None:
     """Set a new password after checking the current one; commits.

@@ -11,10 +11,14 @@ from auth_service.models import AuditEvent, User
 
 @dataclass(frozen=True)
 class Client:
-    """Who is asking: the network address and user agent, as the view saw them."""
+    """Who is asking: the network address, user agent and page language, as the view saw them.
+
+    ``language`` is what an account made by this request is given (its emails' language).
+    """
 
     ip: str | None = None
     user_agent: str | None = None
+    language: str | None = None
 
 
 CLI = Client(ip=None, user_agent="auth-service cli")

@@ -42,14 +42,16 @@ def request_change(user: User, raw_email: str, *, session: Session | None,
     if new == user.email:
         raise InvalidInput("email_change.same", "That is already your address.", field="email")
     lifetime = expires_in(current_app.config["CONFIRM_MAX_AGE"])
-    if find_by_email(new) is None:
+    owner = find_by_email(new)
+    if owner is None:
         token = tokens.dumps(Purpose.EMAIL_CHANGE, {"uid": user.id, "old": user.email,
                                                     "new": new, "stamp": user.credential_stamp})
         enqueue("email_change/confirm", to=new, user=user, new_email=new,
                 confirm_url=links.email_change(token), expires_in=lifetime)
         record("email_change.requested", user=user, client=client, sent=True)
     else:
-        enqueue("email_change/address_taken", to=new, new_email=new, expires_in=lifetime,
+        enqueue("email_change/address_taken", to=new, language=owner.language,
+                new_email=new, expires_in=lifetime,
                 login_url=links.login())
         record("email_change.requested", user=user, client=client, sent=False)
     db.session.commit()

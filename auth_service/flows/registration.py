@@ -35,7 +35,8 @@ def register(raw_email: str, password: str, display_name: str | None = None, *,
 
     existing = find_by_email(email)
     if existing is None:
-        user = User(email=email, password_hash=password_hash, display_name=name)
+        user = User(email=email, password_hash=password_hash, display_name=name,
+                    language=client.language if client else None)
         db.session.add(user)
         try:
             db.session.flush()

@@ -118,7 +118,8 @@ def sign_in(profile: Profile, *, label: str, client: Client | None = None,
         return _signed_in(existing, profile, client)
 
     user = User(email=email, display_name=profile.name, avatar_url=profile.avatar_url,
-                email_confirmed_at=clock.now() if profile.email_verified else None)
+                email_confirmed_at=clock.now() if profile.email_verified else None,
+                language=client.language if client else None)
     db.session.add(user)
     try:
         db.session.flush()
@@ -148,7 +149,8 @@ def sign_up_with_email(profile: Profile, raw_email: str, *, client: Client | Non
         registration.notify_owner(existing, client)
         db.session.commit()
         return address_proof.decoy_proof()
-    user = User(email=email, display_name=profile.name, avatar_url=profile.avatar_url)
+    user = User(email=email, display_name=profile.name, avatar_url=profile.avatar_url,
+                language=client.language if client else None)
     db.session.add(user)
     db.session.flush()
     db.session.add(_new_identity(user, profile))

@@ -78,7 +78,8 @@ def _confirmation_email(user: User, return_to: str | None = None) -> OutboxMessa
     stranger typed (or put in a provider account they made) may reach its mailbox.
     """
     lifetime = expires_in(current_app.config["CONFIRM_MAX_AGE"])
-    return render("verification/confirm", to=user.email, email=user.email, expires_in=lifetime,
+    return render("verification/confirm", to=user.email, language=user.language,
+                  email=user.email, expires_in=lifetime,
                   providers=provider_labels(_identities(user)) if user.id else [],
                   confirm_url=links.confirm(confirmation_token(user, return_to)))
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app, render_template
+from flask_babel import force_locale
 
+from auth_service import i18n
 from auth_service.extensions import db
 from auth_service.models import OutboxMessage
 
@@ -25,29 +27,36 @@ def expires_in(seconds: int) -> str:
     return f"{count} {unit}{'' if count == 1 else 's'}"
 
 
-def enqueue(template: str, to: str, **context: Any) -> OutboxMessage:
+def enqueue(template: str, to: str, *, language: str | None = None,
+            **context: Any) -> OutboxMessage:
     """Render ``templates/email/<template>/`` and add it to the outbox (no commit)."""
-    message = render(template, to, **context)
+    message = render(template, to, language=language, **context)
     db.session.add(message)
     return message
 
 
-def render(template: str, to: str, **context: Any) -> OutboxMessage:
+def render(template: str, to: str, *, language: str | None = None,
+           **context: Any) -> OutboxMessage:
     """Render an email without queueing it.
 
     ``template`` is ``<flow>/<variant>``; the folder holds ``subject.txt``,
     ``body.txt`` and ``body.html``. Every template gets ``site_name`` and ``base_url``.
-    Flows also call this for addresses with no account and throw the result
-    away, so both answers cost the same time.
+    It is written in ``language``, else in the language of the account it is
+    about (``user``), else in the page's: an email about an account speaks its
+    owner's language, whoever caused it. Flows also call this for addresses with
+    no account and throw the result away, so both answers cost the same time.
     """
     context.setdefault("site_name", current_app.config["SITE_NAME"])
     context.setdefault("base_url", current_app.config["BASE_URL"])
+    user = context.get("user")
+    language = language or getattr(user, "language", None) or i18n.current()
     folder = f"email/{template}"
-    subject = " ".join(render_template(f"{folder}/subject.txt", **context).split())
-    return OutboxMessage(
-        template=template,
-        to_address=to,
-        subject=subject,
-        body_text=render_template(f"{folder}/body.txt", **context),
-        body_html=render_template(f"{folder}/body.html", **context),
-    )
+    with force_locale(language):
+        subject = " ".join(render_template(f"{folder}/subject.txt", **context).split())
+        return OutboxMessage(
+            template=template,
+            to_address=to,
+            subject=subject,
+            body_text=render_template(f"{folder}/body.txt", **context),
+            body_html=render_template(f"{folder}/body.html", **context),
+        )

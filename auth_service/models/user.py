@@ -32,6 +32,8 @@ class User(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now,
                                                  onupdate=now)
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The language its pages and emails are in (a code of AUTH_LANGUAGES); None: not chosen.
+    language: Mapped[str | None] = mapped_column(String(8))
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     @property

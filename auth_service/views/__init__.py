@@ -12,6 +12,7 @@ from auth_service.views import (
     api,
     email_change,
     errors,
+    languages,
     login,
     main,
     recovery,
@@ -29,6 +30,7 @@ def init_app(app: Flask) -> None:
                    recovery, social_login, widget):
         app.register_blueprint(module.bp)
     errors.init_app(app)
+    languages.init_app(app)
     session_cookie.init_app(app)
     # First of all hooks: once CSRF checking has parsed the form, the raw body is gone.
     app.before_request_funcs.setdefault(None, []).insert(0, refuse_undecodable_forms)

@@ -8,14 +8,16 @@ from flask import current_app, redirect, render_template, request, session, url_
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
+from auth_service import i18n
 from auth_service.errors import InvalidInput
 from auth_service.flows.audit import Client
 from auth_service.security.redirects import safe_return_to
 
 
 def client() -> Client:
-    """The caller's address and user agent for the audit log."""
-    return Client(ip=request.remote_addr, user_agent=request.headers.get("User-Agent"))
+    """The caller's address and user agent (for the audit log) and the page's language."""
+    return Client(ip=request.remote_addr, user_agent=request.headers.get("User-Agent"),
+                  language=i18n.current())
 
 
 # Browser proofs (flows/address_proof.py) this browser was given, newest last, in Flask's
