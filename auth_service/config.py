@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from auth_service.branding import DEFAULT_ACCENT, parse_colour
 from auth_service.errors import ConfigError
 from auth_service.providers.settings import read_providers
 
@@ -60,6 +61,28 @@ def _languages(raw: str) -> tuple[str, ...]:
         raise ValueError(f"expected some of {', '.join(AVAILABLE_LANGUAGES)}; "
                          f"no catalogue for {', '.join(unknown) or 'none'}")
     return codes
+
+
+def _url(raw: str) -> str:
+    value = raw.strip()
+    if not (value.startswith(("https://", "http://")) and urlsplit(value).hostname):
+        raise ValueError(f"{value!r} is not an http(s) URL")
+    return value
+
+
+def _address(raw: str) -> str:
+    value = raw.strip()
+    local, at, domain = value.partition("@")
+    if not (local and at and "." in domain) or any(c.isspace() for c in value):
+        raise ValueError(f"{value!r} is not an email address")
+    return value
+
+
+def _folder(raw: str) -> str:
+    value = raw.strip()
+    if not Path(value).is_dir():
+        raise ValueError(f"{value!r} is not a folder")
+    return value
 
 
 def _choice(*choices: str) -> Callable[[str], str]:
@@ -123,6 +146,22 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SESSION_MAX_AGE", _int, 90 * 24 * 3600,
             "seconds after sign-in at which a session ends anyway"),
     Setting("SITE_NAME", _str, "Account service", "name shown on pages and in emails"),
+    Setting("LOGO_URL", _url, None,
+            "the site's logo (an https URL) shown beside its name on pages and in emails",
+            "none: the name alone"),
+    Setting("ACCENT_COLOR", parse_colour, DEFAULT_ACCENT,
+            "the site's colour (`#rrggbb`) for buttons and links; checked for contrast at "
+            "start-up and by `doctor` (dark mode gets a lighter shade of it)"),
+    Setting("SUPPORT_EMAIL", _address, None,
+            "where readers can write for help: shown at the foot of pages and emails",
+            "none shown"),
+    Setting("TERMS_URL", _url, None, "the site's terms of use, linked from every page and "
+            "at registration", "none shown"),
+    Setting("PRIVACY_URL", _url, None, "the site's privacy policy, linked from every page and "
+            "at registration", "none shown"),
+    Setting("TEMPLATE_FOLDER", _folder, None,
+            "a folder of templates of the site's own: one there with the same path as one "
+            "of `templates/` is used instead of it (see docs/branding.md)", "none"),
     Setting("LANGUAGES", _languages, AVAILABLE_LANGUAGES,
             "comma list of the languages pages and emails are offered in (codes of "
             "`auth_service/translations/`), in the order the language menu lists them"),
@@ -256,6 +295,7 @@ def load(instance_path: str, overrides: Mapping[str, Any] | None = None,
     values["BASE_URL"] = values["BASE_URL"].rstrip("/")
     values["TRUSTED_ORIGINS"] = tuple(dict.fromkeys((base_origin, *values["TRUSTED_ORIGINS"])))
     values["INSTANCE_PATH"] = str(instance)
+    values["ACCENT_COLOR"] = parse_colour(str(values["ACCENT_COLOR"]))
     values.update(_extension_keys(values))
     return values
 
@@ -266,6 +306,10 @@ def _check(values: Mapping[str, Any]) -> None:
         origin_of(values["BASE_URL"])
     except ValueError as exc:
         raise ConfigError("AUTH_BASE_URL", str(exc)) from None
+    try:  # overrides given as Python values (tests) are not parsed like the environment
+        parse_colour(str(values["ACCENT_COLOR"]))
+    except ValueError as exc:
+        raise ConfigError("AUTH_ACCENT_COLOR", str(exc)) from None
     if values["DEFAULT_LANGUAGE"] not in values["LANGUAGES"]:
         raise ConfigError("AUTH_DEFAULT_LANGUAGE", "must be one of AUTH_LANGUAGES")
     if values["MAIL_USE_TLS"] and values["MAIL_USE_SSL"]:

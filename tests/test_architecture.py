@@ -28,7 +28,8 @@ def layer(module: str) -> str:
         return "oidc-view" if len(parts) > 2 and parts[2] in OIDC_VIEWS else "oidc-store"
     if top in {"client", "client_session", "client_tokens", "client_web"}:
         return "client"
-    if top in {"errors", "clock", "resources", "config", "links", "settings_doc", "i18n"}:
+    if top in {"errors", "clock", "resources", "config", "links", "settings_doc", "i18n",
+               "branding"}:
         return "base"
     if top in {"create_app", "__init__"}:
         return "app"

@@ -20,7 +20,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from auth_service import links, migrate
+from auth_service import branding, links, migrate
 from auth_service.cli import listening
 from auth_service.extensions import db, limiter
 from auth_service.providers import registry
@@ -240,9 +240,20 @@ def check_proxies(config: dict) -> Iterator[Finding]:
                       "check: make sure it listens on 127.0.0.1 or a private address only.")
 
 
+def check_branding(config: dict) -> Iterator[Finding]:
+    """The accent colour must read as link text on the white page (WCAG AA)."""
+    found = branding.problems(config)
+    if found:
+        for problem in found:
+            yield Finding("WARN", "branding", problem + ".")
+    else:
+        yield Finding("OK", "branding", f"accent {config['ACCENT_COLOR']} reads on light and "
+                      "dark pages.")
+
+
 CHECKS: tuple[Callable[[dict], Iterator[Finding]], ...] = (
     check_secret, check_database, check_cookie_domain, check_transport, check_proxies,
-    check_rate_limits, check_mail, check_providers,
+    check_rate_limits, check_branding, check_mail, check_providers,
 )
 
 

@@ -10,6 +10,7 @@ from auth_service.providers import registry
 from auth_service.views import (
     account,
     api,
+    brand,
     email_change,
     errors,
     languages,
@@ -26,9 +27,10 @@ from auth_service.views import (
 
 def init_app(app: Flask) -> None:
     """Register blueprints, error handlers, the session loader and the input guard."""
-    for module in (main, account, email_change, api, login, registration, verification,
+    for module in (main, account, email_change, api, brand, login, registration, verification,
                    recovery, social_login, widget):
         app.register_blueprint(module.bp)
+    brand.init_app(app)
     errors.init_app(app)
     languages.init_app(app)
     session_cookie.init_app(app)
