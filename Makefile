@@ -75,6 +75,12 @@ bench: install
 	  $$sudo apt-get install -y wrk || { $$sudo apt-get update && $$sudo apt-get install -y wrk; }; }
 	$(BIN)/python bench/run.py
 
+## bench-cost: CPU per /api/session check here and at AGAINST (a commit), alternating (prints only)
+.PHONY: bench-cost
+AGAINST ?= HEAD~1
+bench-cost: install
+	$(BIN)/python bench/cost.py --against $(AGAINST)
+
 ## bench-token: the site-side cost of a check: TokenVerifier offline vs SessionClient (writes its section of docs/benchmarks.md)
 .PHONY: bench-token
 bench-token: install
