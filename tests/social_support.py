@@ -147,6 +147,13 @@ def start_oidc_provider() -> Any:
     return oidc_provider_mock.app()
 
 
+@contextmanager
+def running_oidc_provider() -> Iterator[OIDCProvider]:
+    """The real provider served on 127.0.0.1 for as long as the block runs."""
+    with serve(start_oidc_provider()) as base:
+        yield OIDCProvider(base)
+
+
 @dataclass
 class OIDCAdapter:
     """The provider contract's hands on an OpenID provider (tests/provider_contract.py)."""

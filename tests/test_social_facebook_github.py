@@ -19,7 +19,7 @@ import requests
 from sqlalchemy import func, select
 
 from auth_service.models import AuditEvent, Identity, Session, User
-from tests.provider_contract import ProviderContract
+from tests.provider_contract import ProviderContract, count, signed_in_email
 from tests.provider_fakes import FakeFacebook, FakeGitHub, approve, cancel, parse_form, s256
 from tests.social_support import local_path, serve
 
@@ -102,15 +102,6 @@ def continue_with(browser, provider: str, user: str, return_to: str | None = Non
     return browser.get(local_path(callback))
 
 
-def count(db_session, model) -> int:
-    db_session.expire_all()
-    return db_session.scalar(select(func.count()).select_from(model))
-
-
-def signed_in_email(browser) -> str | None:
-    answer = browser.get("/api/session")
-    return answer.json["user"]["email"] if answer.status_code == 200 else None
-
 
 def confirm_by_email(browser, mailbox, deliver, address: str) -> None:
     """Open the confirmation link from the last email to ``address`` and press the button."""
@@ -124,20 +115,11 @@ def confirm_by_email(browser, mailbox, deliver, address: str) -> None:
 # --- Facebook ---------------------------------------------------------------------------
 
 
-class FacebookAdapter:
-    """The provider contract's hands on the Facebook fake. Facebook never says it checked
-    an address, so the service confirms every Facebook address by its own link."""
+class FakeAdapter:
+    """The provider contract's hands on a fake: approve, cancel, go down or slow."""
 
-    name, label, vouches_for_email = "facebook", "Facebook", False
-
-    def __init__(self, fake: FakeFacebook) -> None:
+    def __init__(self, fake: FakeFacebook | FakeGitHub) -> None:
         self.fake = fake
-
-    def add(self, key: str, email: str, *, verified: bool = True) -> None:
-        self.fake.add_user(key, key.title(), email=email)
-
-    def change_email(self, key: str, email: str) -> None:
-        self.fake.users[key].email = email
 
     def approve(self, authorize_url: str, key: str) -> str:
         return approve(authorize_url, key)
@@ -150,6 +132,19 @@ class FacebookAdapter:
 
     def go_slow(self, seconds: float) -> None:
         self.fake.token_delay = seconds
+
+
+class FacebookAdapter(FakeAdapter):
+    """The provider contract's hands on the Facebook fake. Facebook never says it checked
+    an address, so the service confirms every Facebook address by its own link."""
+
+    name, label, vouches_for_email = "facebook", "Facebook", False
+
+    def add(self, key: str, email: str, *, verified: bool = True) -> None:
+        self.fake.add_user(key, key.title(), email=email)
+
+    def change_email(self, key: str, email: str) -> None:
+        self.fake.users[key].email = email
 
 
 class TestFacebookContract(ProviderContract):
@@ -378,14 +373,11 @@ def unverified(address: str, *, primary: bool) -> dict:
     return {"email": address, "primary": primary, "verified": False, "visibility": None}
 
 
-class GitHubAdapter:
+class GitHubAdapter(FakeAdapter):
     """The provider contract's hands on the GitHub fake: the address is the primary one of
     the reader's email list, verified or not as the list says."""
 
     name, label, vouches_for_email = "github", "GitHub", True
-
-    def __init__(self, fake: FakeGitHub) -> None:
-        self.fake = fake
 
     def add(self, key: str, email: str, *, verified: bool = True) -> None:
         entry = {"email": email, "primary": True, "verified": verified, "visibility": None}
@@ -393,18 +385,6 @@ class GitHubAdapter:
 
     def change_email(self, key: str, email: str) -> None:
         self.fake.users[key].emails = [verified(email, primary=True)]
-
-    def approve(self, authorize_url: str, key: str) -> str:
-        return approve(authorize_url, key)
-
-    def cancel(self, authorize_url: str) -> str:
-        return cancel(authorize_url)
-
-    def go_down(self) -> None:
-        self.fake.token_outage = True
-
-    def go_slow(self, seconds: float) -> None:
-        self.fake.token_delay = seconds
 
 
 class TestGitHubContract(ProviderContract):

@@ -15,17 +15,15 @@ import pytest
 from tests.provider_contract import ProviderContract
 from tests.social_support import (
     OIDCAdapter,
-    OIDCProvider,
     front_of,
-    serve,
-    start_oidc_provider,
+    running_oidc_provider,
 )
 
 
 @pytest.fixture(scope="module")
 def provider():
-    with serve(start_oidc_provider()) as base:
-        yield OIDCProvider(base)
+    with running_oidc_provider() as running:
+        yield running
 
 
 @pytest.fixture

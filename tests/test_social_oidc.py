@@ -21,20 +21,17 @@ from tests.conftest import PASSWORD
 from tests.provider_contract import ProviderContract
 from tests.social_support import (
     OIDCAdapter,
-    OIDCProvider,
-    TamperingFront,
     front_of,
     local_path,
     provider_login,
-    serve,
-    start_oidc_provider,
+    running_oidc_provider,
 )
 
 
 @pytest.fixture(scope="module")
 def provider():
-    with serve(start_oidc_provider()) as base:
-        yield OIDCProvider(base)
+    with running_oidc_provider() as running:
+        yield running
 
 
 @pytest.fixture
@@ -192,9 +189,7 @@ class TestForgedIDTokens:
 
     @pytest.fixture
     def front(self, provider):
-        tampering = TamperingFront(upstream=provider.base)
-        with serve(tampering) as base:
-            tampering.base = base
+        with front_of(provider) as tampering:
             yield tampering
 
     @pytest.fixture
