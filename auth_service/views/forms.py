@@ -17,8 +17,8 @@ from auth_service.security.redirects import MAX_LENGTH as MAX_RETURN_TO
 MAX_EMAIL = 320
 
 
-def _email(label: str = "Email address") -> StringField:
-    return StringField(label, validators=[
+def _email(label: str = "Email address", field_id: str | None = None) -> StringField:
+    return StringField(label, id=field_id, validators=[
         DataRequired("Enter your email address."),
         Length(max=MAX_EMAIL, message="That is too long for an email address."),
     ], render_kw={"autocomplete": "email", "inputmode": "email", "autocapitalize": "none",
@@ -69,13 +69,14 @@ class ChangePasswordForm(FlaskForm):
 
 
 class ChangeEmailForm(FlaskForm):
-    email = _email("New email address")
+    # Its own id: the account page holds more than one field named "email".
+    email = _email("New email address", "new_email")
 
 
 class DeleteAccountForm(FlaskForm):
     """Typing one's own address is the "are you sure" that a stray click cannot give."""
 
-    email = StringField("Your email address", validators=[DataRequired()],
+    email = StringField("Your email address", id="delete_email", validators=[DataRequired()],
                         render_kw={"autocomplete": "off", "spellcheck": "false"})
 
 
