@@ -177,19 +177,28 @@ def _local_only(context: BrowserContext) -> None:
 
 @pytest.fixture
 def new_page(chromium: Browser, live: Live) -> Iterator[Callable[..., Page]]:
-    """``new_page()``: a page in a fresh browser context (another device); closed afterwards."""
+    """``new_page()``: a page in a fresh browser context (another device); closed afterwards.
+
+    The test fails if the browser refused anything for the Content-Security-Policy
+    (an inline style or script, a form sent where form-action does not allow).
+    """
     contexts: list[BrowserContext] = []
+    refused: list[str] = []
 
     def make(width: int = 1280, height: int = 900, **options) -> Page:
         context = chromium.new_context(viewport={"width": width, "height": height}, **options)
         context.set_default_timeout(10_000)
         _local_only(context)
         contexts.append(context)
-        return context.new_page()
+        page = context.new_page()
+        page.on("console", lambda message: refused.append(message.text)
+                if "Content Security Policy" in message.text else None)
+        return page
 
     yield make
     for context in contexts:
         context.close()
+    assert not refused, f"the browser enforced the CSP against the page: {refused}"
 
 
 @pytest.fixture
