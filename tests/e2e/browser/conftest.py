@@ -127,6 +127,8 @@ def live(browser_database: str, _smtp: Mailbox, tmp_path_factory: pytest.TempPat
             "TERMS_URL": site + "/terms",
             "PRIVACY_URL": site + "/privacy",
             "SUPPORT_EMAIL": "help@redafrica.example",
+            "TERMS_VERSION": TERMS_VERSION,
+            "PRIVACY_VERSION": PRIVACY_VERSION,
             "OIDC_MOCK_DISCOVERY_URL": provider.discovery,
             "OIDC_MOCK_CLIENT_ID": "auth-service",
             "OIDC_MOCK_CLIENT_SECRET": "s3cret",

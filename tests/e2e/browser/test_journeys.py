@@ -7,7 +7,9 @@ stop on the way must show where the focus is.
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
@@ -17,8 +19,9 @@ from tests.e2e.browser.reader import heading, press_enter, sign_in, tab_to, type
 
 NEW_PASSWORD = "a brand new passphrase for ana"
 ARTICLE = "/articles/enter-the-red-army"
-# The account page's sections (one page of the account page for now: the same URL).
-PROFILE = SECURITY = SESSIONS = DATA = "/account"
+# The account's sections.
+PROFILE, SECURITY, SESSIONS, DATA = ("/account/profile", "/account/security",
+                                     "/account/sessions", "/account/data")
 
 
 def test_register_confirm_and_sign_in_with_the_keyboard(live: Live, page: Page):
@@ -91,7 +94,7 @@ def test_sign_out_another_device_then_change_password(live: Live, new_page):
 
     # On the laptop: where you're signed in, the phone among them; sign it out.
     laptop.goto(live.url(SESSIONS))
-    devices = laptop.get_by_role("region", name="Where you're signed in").get_by_role("listitem")
+    devices = laptop.get_by_role("region", name="Devices").get_by_role("listitem")
     expect(devices).to_have_count(2)
     expect(laptop.locator("li[aria-current] strong").first).not_to_have_text("Safari on iPhone")
     laptop.get_by_role("button", name="Sign out Safari on iPhone").click()
@@ -179,7 +182,8 @@ def test_link_and_unlink_the_provider(live: Live, page: Page):
 def sign_out(live: Live, page: Page) -> None:
     """The header's "Sign out", then the button that does it."""
     page.goto(live.url("/account"))
-    page.get_by_role("navigation", name="Account").get_by_role("link", name="Sign out").click()
+    page.get_by_role("navigation", name="Account", exact=True).get_by_role(
+        "link", name="Sign out").click()
     page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Sign in")
 
@@ -201,11 +205,19 @@ def test_change_the_email_address(live: Live, page: Page):
     assert heading(page) == "Your account"
 
 
-def test_delete_the_account(live: Live, page: Page):
+def test_download_my_data_then_delete_the_account(live: Live, page: Page):
     email = "rui@example.com"
     live.make_user(email)
     sign_in(page, live.base, email)
     page.goto(live.url(DATA))
+    with page.expect_download() as started:
+        page.get_by_role("button", name="Download my data").click()
+    download = started.value
+    assert re.fullmatch(r"account-data-\d{4}-\d\d-\d\d\.json", download.suggested_filename)
+    data = json.loads(Path(download.path()).read_text())
+    assert data["account"]["email"] == email
+    assert "account.exported" in [event["event"] for event in data["audit_events"]]
+
     page.get_by_label("Your email address").fill(email)
     page.get_by_role("button", name="Delete my account").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Your account was deleted")

@@ -100,7 +100,6 @@ def submit(page: Page, button: str) -> None:
 
 def test_every_page(live: Live, tour: Tour):
     page = tour.page
-    live.make_user(READER, name=READER_NAME)
 
     # Signed out.
     page.goto(live.url("/login"))
@@ -112,8 +111,9 @@ def test_every_page(live: Live, tour: Tour):
 
     page.goto(live.url("/register"))
     tour.stop("register")
-    page.get_by_label("Email address").fill("new@example.com")
+    page.get_by_label("Email address").fill(READER)
     page.get_by_label("Password", exact=True).fill("short")
+    page.get_by_label("Name (optional)").fill(READER_NAME)
     submit(page, "Create account")
     tour.stop("register-invalid")
     # The error is the field's: announced with it, and marked on it.
@@ -123,13 +123,13 @@ def test_every_page(live: Live, tour: Tour):
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     submit(page, "Create account")
     tour.stop("register-check-email")
-    page.goto(live.link("new@example.com", "/confirm/"))
+    page.goto(live.link(READER, "/confirm/"))
     tour.stop("confirm")
     submit(page, "Confirm my address")
     tour.stop("confirmed")
     page.goto(live.url("/confirm/resend"))
     tour.stop("confirm-resend")
-    page.get_by_label("Email address").fill("new@example.com")
+    page.get_by_label("Email address").fill(READER)
     submit(page, "Send a new link")
     tour.stop("confirm-resent")
     page.goto(live.url("/confirm/not-a-real-token"))
@@ -164,6 +164,9 @@ def test_every_page(live: Live, tour: Tour):
     submit(page, "Sign in")
     expect(page.get_by_role("heading", level=1)).to_have_text("Your account")
     tour.stop("account")
+    for name in ("security", "sessions", "data"):
+        page.goto(live.url(f"/account/{name}"))
+        tour.stop(f"account-{name}")
     page.goto(live.url("/account/reauth?next=delete"))
     tour.stop("reauth")
     page.goto(live.url("/account"))
@@ -175,7 +178,7 @@ def test_every_page(live: Live, tour: Tour):
     tour.stop("email-changed")
     page.goto(live.url("/logout"))
     tour.stop("sign-out")
-    page.goto(live.url("/account"))
+    page.goto(live.url("/account/data"))
     page.get_by_label("Your email address").fill("ana.new@example.com")
     submit(page, "Delete my account")
     tour.stop("account-deleted")
