@@ -22,9 +22,10 @@ run: install
 
 ## test: the whole suite (SQLite; set AUTH_TEST_DATABASE_URL for PostgreSQL; PYTEST_ARGS for pytest)
 # The WordPress plugin's tests need php-cli, php-mysql, Debian's wordpress files and
-# MariaDB; the first line says whether they run here.
+# MariaDB, the browser tests Debian's chromium; the first lines say whether they run here.
 test: install
 	@$(BIN)/python -m tests.wordpress
+	@$(BIN)/python -m tests.browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 ## docs: rewrite README's configuration table from auth_service/config.py

@@ -159,6 +159,13 @@ SETTINGS: tuple[Setting, ...] = (
             "at registration", "none shown"),
     Setting("PRIVACY_URL", _url, None, "the site's privacy policy, linked from every page and "
             "at registration", "none shown"),
+    Setting("TERMS_VERSION", _str, None,
+            "the version of the terms of use in force (a date or a number): what a reader "
+            "accepts by registering or signing up with a provider is recorded with it, shown "
+            "on /account/data and in the data export", "none recorded"),
+    Setting("PRIVACY_VERSION", _str, None,
+            "the version of the privacy policy in force, recorded the same way",
+            "none recorded"),
     Setting("TEMPLATE_FOLDER", _folder, None,
             "a folder of templates of the site's own: one there with the same path as one "
             "of `templates/` is used instead of it (see docs/branding.md)", "none"),

@@ -28,7 +28,7 @@ def test_deleting_ones_account_removes_it_everywhere(app, browser, reader, make_
     token = browser.client.get_cookie(COOKIE).value
     db_session.add(Identity(user_id=reader, provider="github", subject="42"))
     db_session.commit()
-    assert "Delete your account" in browser.get("/account").get_data(as_text=True)
+    assert "Delete your account" in browser.get("/account/data").get_data(as_text=True)
 
     response = delete(browser, typed="  Reader@Example.COM ")  # as typed, case and spaces aside
     assert response.status_code == 200

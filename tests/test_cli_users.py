@@ -208,8 +208,8 @@ def test_export_is_everything_as_json(runner, browser, signed_in, db_session):
                             email="ann@example.com", email_verified=True))
     db_session.commit()
     data = json.loads(runner.invoke(["users", "export", "ann@example.com"]).output)
-    assert set(data) == {"account", "identities", "sessions", "audit_events", "emails",
-                         "exported_at"}
+    assert set(data) == {"account", "identities", "sessions", "consents", "audit_events",
+                         "emails", "exported_at"}
     assert data["account"]["email"] == "ann@example.com"
     assert data["identities"][0]["subject"] == "g-1"
     assert data["sessions"][0]["method"] == "password"

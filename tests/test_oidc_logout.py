@@ -288,7 +288,7 @@ def test_a_forged_id_token_hint_is_a_page_not_a_redirect(app, base, reader, list
 
 def test_withdrawing_a_site_signs_the_reader_out_of_it(app, base, reader, listening, receiver):
     rp, tokens = signed_in_at_site(base, reader, listening)
-    page = reader.get("/account")
+    page = reader.get("/account/sessions")
     assert "Sites you signed in to" in reader.last_page and "Red Africa" in reader.last_page
     action = page.text.split('action="/account/sites/')[1].split('"')[0]
     answer = reader.post(f"/account/sites/{action}", {"csrf_token": reader.csrf(page)})

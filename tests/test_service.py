@@ -68,6 +68,17 @@ def test_security_headers(client):
     assert headers["Cache-Control"] == "no-store"
 
 
+@pytest.mark.settings(GITHUB_CLIENT_ID="gh-id", GITHUB_CLIENT_SECRET="gh-secret")
+def test_forms_may_lead_only_to_trusted_origins_and_providers(client):
+    # Chromium checks the redirects after a form (sign in, then back to return_to; link a
+    # provider, then to its sign-in page) against form-action: those origins, and no other.
+    policy = dict(part.strip().split(" ", 1)
+                  for part in client.get("/login").headers["Content-Security-Policy"].split(";"))
+    assert policy["form-action"].split() == [
+        "'self'", "http://auth.test", "https://trusted.example", "http://localhost:5001",
+        "https://github.com"]
+
+
 def test_pages_use_no_external_assets(client):
     for path in ("/login", "/register", "/password/forgot", "/confirm/resend"):
         body = client.get(path).get_data(as_text=True)

@@ -155,7 +155,7 @@ def test_revoke_one_session_from_the_account_page(browser, second_browser, reade
         "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/131.0 Safari/537.36")
     browser.login("reader@example.com")
 
-    page = browser.get("/account")
+    page = browser.get("/account/sessions")
     assert "Firefox on Windows" in browser.last_page
     assert "Chrome on Linux" in browser.last_page
     assert browser.last_page.count('<span class="badge ok">this device</span>') == 1

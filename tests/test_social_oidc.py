@@ -238,10 +238,10 @@ class TestLinking:
         assert response.status_code == 302  # straight on: the sign-in was just now
         callback = provider_login(response.headers["Location"], "sub-link")
         done = browser.get(local_path(callback))
-        assert done.headers["Location"] == "/account?done=linked"
+        assert done.headers["Location"] == "/account/security?done=linked"
         identity = db_session.scalar(select(Identity))
         assert identity.subject == "sub-link"
-        browser.get("/account")
+        browser.get("/account/security")
         assert "Unlink" in browser.last_page
 
         # Later, that provider account signs in to this account.
@@ -265,7 +265,7 @@ class TestLinking:
         browser.get(back.headers["Location"])
         assert "Unlink" in browser.last_page
         gone = browser.submit(f"/account/identities/{identity.id}/unlink", {}, form_url="/account")
-        assert gone.headers["Location"] == "/account?done=unlinked"
+        assert gone.headers["Location"] == "/account/security?done=unlinked"
         assert db_session.scalar(select(func.count()).select_from(Identity)) == 0
         events = db_session.scalars(select(AuditEvent.event)).all()
         assert {"social.linked", "social.unlinked"} <= set(events)

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from auth_service import clock
 from auth_service.cli.output import details, json_line, table, when
 from auth_service.extensions import db
-from auth_service.flows import admin
+from auth_service.flows import admin, personal_data
 from auth_service.models import AuditEvent, User
 
 _DURATION = re.compile(r"^(\d+)([smhdw])$")
@@ -54,7 +54,7 @@ def audit(email: str | None, event_type: str | None, since: str | None, limit: i
     rows = db.session.execute(statement).all()
     if as_json:
         for event, address in rows:
-            json_line({**admin.event_dict(event), "email": address})
+            json_line({**personal_data.event_dict(event), "email": address})
         return
     table(["WHEN", "EVENT", "ACCOUNT", "IP", "DETAILS"],
           [[when(e.created_at), e.event, address, e.ip, details(e.details)]

@@ -16,7 +16,7 @@ from auth_service.cli.output import (
     table,
     when,
 )
-from auth_service.flows import admin
+from auth_service.flows import admin, personal_data
 
 EMAIL = click.argument("email")
 
@@ -69,7 +69,7 @@ def list_(query: str | None, disabled: bool, unconfirmed: bool, admins: bool, li
                          limit=limit, offset=offset)
     if as_json:
         for user in found:
-            json_line(admin.account_dict(user))
+            json_line(personal_data.account_dict(user))
         return
     table(["ID", "EMAIL", "NAME", "CONFIRMED", "DISABLED", "ROLES", "CREATED", "LAST SIGN-IN"],
           [[u.id, u.email, u.display_name, "yes" if u.email_confirmed else "no",
@@ -87,16 +87,16 @@ def show(email: str, as_json: bool) -> None:
     Example: auth-service users show ann@example.com --json
     """
     user = admin.get_account(email)
-    identities = admin.identities_of(user)
-    active = admin.sessions_of(user)
-    events = admin.events_of(user, limit=10)
+    identities = personal_data.identities_of(user)
+    active = personal_data.sessions_of(user)
+    events = personal_data.events_of(user, limit=10)
     if as_json:
-        json_document({"account": admin.account_dict(user),
-                       "identities": [admin.identity_dict(i) for i in identities],
-                       "sessions": [admin.session_dict(s) for s in active],
-                       "audit_events": [admin.event_dict(e) for e in events]})
+        json_document({"account": personal_data.account_dict(user),
+                       "identities": [personal_data.identity_dict(i) for i in identities],
+                       "sessions": [personal_data.session_dict(s) for s in active],
+                       "audit_events": [personal_data.event_dict(e) for e in events]})
         return
-    data = admin.account_dict(user)
+    data = personal_data.account_dict(user)
     for key in ("id", "email", "name", "email_confirmed", "roles", "disabled", "has_password",
                 "created_at", "last_login_at"):
         value = ", ".join(data[key]) if isinstance(data[key], list) else data[key]
@@ -167,7 +167,7 @@ def revoke_sessions(email: str) -> None:
 @_simple("export", "Print everything held about the account as JSON (data-access request).",
          "ann@example.com > ann.json")
 def export(email: str) -> None:
-    json_document(admin.export(admin.get_account(email)))
+    json_document(personal_data.export(admin.get_account(email)))
 
 
 @users.command("set-password")

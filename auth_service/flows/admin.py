@@ -6,8 +6,6 @@ log and outbox as the reader's own flows.
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import func, or_, select
 
 from auth_service import clock
@@ -17,7 +15,7 @@ from auth_service.flows import account, credentials, recovery, sessions, verific
 from auth_service.flows.account import clean_display_name
 from auth_service.flows.addresses import find_by_email, normalize_email
 from auth_service.flows.audit import CLI, record
-from auth_service.models import AuditEvent, Identity, OutboxMessage, Session, User
+from auth_service.models import User
 from auth_service.security.passwords import check_policy, hash_password
 
 
@@ -125,75 +123,3 @@ def search(*, query: str | None = None, disabled: bool = False, unconfirmed: boo
     if admin:
         statement = statement.where(User.is_admin.is_(True))
     return list(db.session.scalars(statement))
-
-
-def identities_of(user: User) -> list[Identity]:
-    return list(db.session.scalars(select(Identity).where(Identity.user_id == user.id)
-                                   .order_by(Identity.id)))
-
-
-def sessions_of(user: User, *, active_only: bool = True) -> list[Session]:
-    if active_only:
-        return sessions.active_for(user)
-    return list(db.session.scalars(select(Session).where(Session.user_id == user.id)
-                                   .order_by(Session.created_at)))
-
-
-def events_of(user: User, limit: int | None = None) -> list[AuditEvent]:
-    statement = (select(AuditEvent).where(AuditEvent.user_id == user.id)
-                 .order_by(AuditEvent.id.desc()))
-    if limit:
-        statement = statement.limit(limit)
-    return list(db.session.scalars(statement))
-
-
-def export(user: User) -> dict[str, Any]:
-    """Everything held about the account, for a data-access request (no secrets)."""
-    outbox = db.session.scalars(select(OutboxMessage).where(
-        OutboxMessage.to_address == user.email).order_by(OutboxMessage.id))
-    return {
-        "account": account_dict(user),
-        "identities": [identity_dict(i) for i in identities_of(user)],
-        "sessions": [session_dict(s) for s in sessions_of(user, active_only=False)],
-        "audit_events": [event_dict(e) for e in reversed(events_of(user))],
-        "emails": [{"id": m.id, "template": m.template, "subject": m.subject,
-                    "status": m.status, "created_at": _iso(m.created_at),
-                    "sent_at": _iso(m.sent_at)} for m in outbox],
-        "exported_at": _iso(clock.now()),
-    }
-
-
-def _iso(value: Any) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
-def account_dict(user: User) -> dict[str, Any]:
-    return {
-        "id": user.id, "email": user.email, "name": user.display_name,
-        "avatar_url": user.avatar_url, "email_confirmed": user.email_confirmed,
-        "email_confirmed_at": _iso(user.email_confirmed_at), "roles": user.roles,
-        "disabled": user.disabled, "disabled_at": _iso(user.disabled_at),
-        "has_password": user.password_hash is not None,
-        "password_changed_at": _iso(user.password_changed_at),
-        "created_at": _iso(user.created_at), "last_login_at": _iso(user.last_login_at),
-    }
-
-
-def identity_dict(identity: Identity) -> dict[str, Any]:
-    return {"provider": identity.provider, "subject": identity.subject,
-            "email": identity.email, "email_verified": identity.email_verified,
-            "name": identity.name, "avatar_url": identity.avatar_url,
-            "created_at": _iso(identity.created_at), "last_used_at": _iso(identity.last_used_at)}
-
-
-def session_dict(session: Session) -> dict[str, Any]:
-    return {"id": session.id, "method": session.method, "ip": session.ip,
-            "user_agent": session.user_agent, "created_at": _iso(session.created_at),
-            "last_seen_at": _iso(session.last_seen_at), "expires_at": _iso(session.ends_at),
-            "revoked_at": _iso(session.revoked_at), "revoked_reason": session.revoked_reason}
-
-
-def event_dict(event: AuditEvent) -> dict[str, Any]:
-    return {"id": event.id, "at": _iso(event.created_at), "event": event.event,
-            "user_id": event.user_id, "ip": event.ip, "user_agent": event.user_agent,
-            "details": event.details}

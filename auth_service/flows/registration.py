@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from auth_service import links
 from auth_service.extensions import db
-from auth_service.flows import address_proof, verification
+from auth_service.flows import address_proof, policies, verification
 from auth_service.flows.account import clean_display_name
 from auth_service.flows.addresses import find_by_email, normalize_email
 from auth_service.flows.audit import Client, record
@@ -44,6 +44,7 @@ def register(raw_email: str, password: str, display_name: str | None = None, *,
             db.session.rollback()
             existing = find_by_email(email)
         else:
+            policies.record_acceptance(user, method="password")
             verification.send_confirmation(user, return_to=return_to)
             record("registration.created", user=user, client=client)
             db.session.commit()

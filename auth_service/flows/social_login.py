@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from auth_service import clock
 from auth_service.errors import FlowError, Unconfirmed
 from auth_service.extensions import db
-from auth_service.flows import address_proof, registration, sessions, verification
+from auth_service.flows import address_proof, policies, registration, sessions, verification
 from auth_service.flows.addresses import find_by_email, normalize_email
 from auth_service.flows.audit import Client, record
 from auth_service.i18n import N_
@@ -131,6 +131,7 @@ def sign_in(profile: Profile, *, label: str, client: Client | None = None,
         db.session.rollback()
         return sign_in(profile, label=label, client=client)
     db.session.add(_new_identity(user, profile))
+    policies.record_acceptance(user, method=profile.provider)
     if not profile.email_verified:
         verification.send_confirmation(user)
     record("registration.created", user=user, client=client, method=profile.provider)
@@ -158,6 +159,7 @@ def sign_up_with_email(profile: Profile, raw_email: str, *, client: Client | Non
     db.session.add(user)
     db.session.flush()
     db.session.add(_new_identity(user, profile))
+    policies.record_acceptance(user, method=profile.provider)
     verification.send_confirmation(user)
     record("registration.created", user=user, client=client, method=profile.provider)
     db.session.commit()

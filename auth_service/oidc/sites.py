@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, url_for
+from flask import Blueprint, abort
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from auth_service.errors import FlowError
 from auth_service.models import Consent
 from auth_service.oidc import consents
+from auth_service.views import account
 from auth_service.views.common import client
 from auth_service.views.forms import ButtonForm
 
@@ -31,4 +32,4 @@ def withdraw(consent_id: int) -> Response:
         consents.withdraw(current_user, consent_id, client=client())
     except FlowError as exc:
         abort(exc.status)
-    return redirect(url_for("account.index", done="site_removed"), code=303)
+    return account.back("site_removed")

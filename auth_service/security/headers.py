@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask, Response
 
@@ -17,6 +18,31 @@ CSP = (
     "default-src 'self'; img-src 'self' data: https:; style-src 'self'; script-src 'self'; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
 )
+
+
+def form_destinations(config: Mapping[str, Any]) -> list[str]:
+    """The origins besides this one where a form of ours may end up, for ``form-action``.
+
+    Chromium checks every redirect that follows a form's submission against
+    ``form-action``: signing in or out sends the reader on to a trusted ``return_to``,
+    and linking a provider (or proving it's you with one) to that provider's sign-in
+    page. Without these origins the browser stops the reader on our page. A generic
+    OpenID Connect provider is listed by its discovery URL's origin, where its
+    sign-in page is as a rule.
+    """
+    found = list(config.get("TRUSTED_ORIGINS", ()))
+    for provider in config.get("PROVIDERS", ()):
+        url = provider.authorize_url or provider.discovery_url
+        parts = urlsplit(url or "")
+        if parts.scheme in {"http", "https"} and parts.netloc:
+            found.append(f"{parts.scheme}://{parts.netloc}")
+    return list(dict.fromkeys(found))
+
+
+def content_security_policy(config: Mapping[str, Any]) -> str:
+    """:data:`CSP` with ``form-action`` naming :func:`form_destinations` too."""
+    return CSP.replace("form-action 'self'",
+                       " ".join(["form-action 'self'", *form_destinations(config)]))
 
 
 def common_headers(config: Mapping[str, Any], mimetype: str | None, *,
@@ -28,7 +54,8 @@ def common_headers(config: Mapping[str, Any], mimetype: str | None, *,
     """
     headers: list[tuple[str, str]] = []
     if not own_csp:
-        headers += [("Content-Security-Policy", CSP), ("X-Frame-Options", "DENY")]
+        headers += [("Content-Security-Policy", content_security_policy(config)),
+                    ("X-Frame-Options", "DENY")]
     headers += [
         ("X-Content-Type-Options", "nosniff"),
         # Tokens live in link paths: never leak them to another site as a Referer. Same-origin

@@ -1,15 +1,26 @@
-"""The signed-in reader's page: profile, password, the sessions they have open, deletion."""
+"""The signed-in reader's pages: four sections a reader can find, each at its own URL.
+
+/account/profile (name, address; /account shows it too, with the menu),
+/account/security (ways to sign in, password), /account/sessions (devices and
+sites signed in to), /account/data (what was accepted, the download, deletion).
+Each form keeps its own POST route; after one, the reader lands on its section
+with a notice saying how it went.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, request, url_for
+import json
+from dataclasses import dataclass
+
+from flask import Blueprint, Response, abort, redirect, request, url_for
 from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from flask_login import current_user, login_required
-from werkzeug.wrappers import Response
+from flask_wtf import FlaskForm
 
 from auth_service.errors import FlowError, InvalidInput, ReauthRequired
 from auth_service.flows import account as account_flow
-from auth_service.flows import recovery
+from auth_service.flows import personal_data, policies, recovery
 from auth_service.flows import sessions as session_flow
 from auth_service.providers import registry
 from auth_service.views import limits, session_cookie
@@ -24,6 +35,23 @@ from auth_service.views.forms import (
 )
 
 bp = Blueprint("account", __name__, url_prefix="/account")
+
+# The account's sections, each at /account/<name>, in the order the menu lists them.
+SECTIONS = {
+    "profile": _l("Profile"),
+    "security": _l("Sign-in and security"),
+    "sessions": _l("Where you're signed in"),
+    "data": _l("Your data"),
+}
+
+
+@dataclass(frozen=True)
+class Notice:
+    """What an action's result page says, on the section it belongs to (and where on it)."""
+
+    text: str | LazyString
+    section: str
+    anchor: str | None = None
 
 
 @bp.app_context_processor
@@ -40,51 +68,72 @@ def sign_in_method(method: str) -> str:
 
 
 NOTICES = {
-    "password": _l("Your password was changed. Other devices were signed out."),
-    "revoked": _l("That session was signed out."),
-    "linked": _l("The account was linked. You can now sign in with it."),
-    "unlinked": _l("The account was unlinked."),
-    "setup": _l("We've emailed you a link to set a password."),
-    "confirm_delete": _l("Thanks, that's you. Confirm once more below to delete your account."),
-    "confirm_email": _l("Thanks, that's you. Enter your new address once more below."),
-    "email_sent": _l("We've sent a link to your new address. Your address changes when you "
-                     "open it."),
-    "site_removed": _l("That site no longer has access to your account."),
+    "password": Notice(_l("Your password was changed. Other devices were signed out."),
+                       "security"),
+    "revoked": Notice(_l("That session was signed out."), "sessions"),
+    "linked": Notice(_l("The account was linked. You can now sign in with it."), "security"),
+    "unlinked": Notice(_l("The account was unlinked."), "security"),
+    "setup": Notice(_l("We've emailed you a link to set a password."), "security"),
+    "confirm_delete": Notice(_l("Thanks, that's you. Confirm once more below to delete your "
+                                "account."), "data", "delete-heading"),
+    "confirm_email": Notice(_l("Thanks, that's you. Enter your new address once more below."),
+                            "profile", "email-heading"),
+    "confirm_export": Notice(_l("Thanks, that's you. Your data is ready to download below."),
+                             "data", "export-heading"),
+    "email_sent": Notice(_l("We've sent a link to your new address. Your address changes when "
+                            "you open it."), "profile"),
+    "site_removed": Notice(_l("That site no longer has access to your account."), "sessions"),
 }
 
-
-# What needed a recent sign-in, for a form on the account page: its notice and anchor.
-FORMS_AFTER_REAUTH = {
-    "delete": ("confirm_delete", "delete-heading"),
-    "email": ("confirm_email", "email-heading"),
-}
+# What needed a recent sign-in, for a form on a section: the notice that brings it back.
+FORMS_AFTER_REAUTH = {"delete": "confirm_delete", "email": "confirm_email",
+                      "export": "confirm_export"}
 
 
-def page(password_form: ChangePasswordForm | None = None, *, status: int | None = None,
-         notice: str | None = None, error: FlowError | None = None,
-         delete_form: DeleteAccountForm | None = None,
-         email_form: ChangeEmailForm | None = None) -> tuple[str, int]:
-    """The account page; a form given here is shown as submitted, with its errors."""
+def back(notice: str) -> Response:
+    """303 to the section an action belongs to, saying how it went."""
+    found = NOTICES[notice]
+    return redirect(url_for("account.section", name=found.section, done=notice,
+                            _anchor=found.anchor), code=303)
+
+
+def page(name: str = "profile", *, status: int | None = None, notice: str | None = None,
+         error: FlowError | None = None, first: bool = False,
+         **forms: FlaskForm) -> tuple[str, int]:
+    """One section of the account page (``first``: as /account shows it); a form given in
+    ``forms`` is shown as submitted, with its errors."""
     current = session_cookie.current_session()
-    active = session_flow.active_for(current_user)
     linked = account_flow.identities(current_user)
     linked_names = {identity.provider for identity in linked}
-    providers = registry.all_providers()
-    return show("account/index.html", ButtonForm(), status=status, user=current_user,
-                password_form=password_form or ChangePasswordForm(formdata=None),
-                delete_form=delete_form or DeleteAccountForm(formdata=None),
-                email_form=email_form or ChangeEmailForm(formdata=None),
-                sessions=[(s, describe(s.user_agent), current is not None and s.id == current.id)
-                          for s in active],
-                identities=[(i, registry.get(i.provider)) for i in linked],
-                linkable=[p for p in providers if p.name not in linked_names],
-                notice=notice, error=error)
+    found = NOTICES.get(notice or "")
+    context = {
+        "user": current_user, "sections": SECTIONS, "current": name, "first": first,
+        "notice": found.text if found and found.section == name else None,
+        "error": error,
+        "identities": [(i, registry.get(i.provider)) for i in linked],
+        "linkable": [p for p in registry.all_providers() if p.name not in linked_names],
+        "sessions": [(s, describe(s.user_agent), current is not None and s.id == current.id)
+                     for s in session_flow.active_for(current_user)],
+        "consents": policies.accepted_by(current_user),
+        "provider_labels": {p.name: p.label for p in registry.all_providers()},
+        "password_form": forms.get("password_form") or ChangePasswordForm(formdata=None),
+        "delete_form": forms.get("delete_form") or DeleteAccountForm(formdata=None),
+        "email_form": forms.get("email_form") or ChangeEmailForm(formdata=None),
+    }
+    return show(f"account/{name}.html", ButtonForm(), status=status, **context)
 
 
 @bp.get("")
 @login_required
 def index() -> tuple[str, int]:
-    return page(notice=NOTICES.get(request.args.get("done", "")))
+    """The first section, profile: who you are, with the menu of the others."""
+    return page(first=True, notice=request.args.get("done"))
+
+
+@bp.get("/<any(profile, security, sessions, data):name>")
+@login_required
+def section(name: str) -> tuple[str, int]:
+    return page(name, notice=request.args.get("done"))
 
 
 @bp.post("/password/setup")
@@ -94,7 +143,7 @@ def set_up_password() -> Response:
     if not ButtonForm().validate_on_submit():
         abort(400)
     recovery.send_password_setup(current_user, client=client())
-    return redirect(url_for("account.index", done="setup"), code=303)
+    return back("setup")
 
 
 @bp.post("/identities/<int:identity_id>/unlink")
@@ -108,8 +157,8 @@ def unlink(identity_id: int) -> Response | tuple[str, int]:
     except ReauthRequired:
         raise
     except FlowError as exc:
-        return page(status=exc.status, error=exc)
-    return redirect(url_for("account.index", done="unlinked"), code=303)
+        return page("security", status=exc.status, error=exc)
+    return back("unlinked")
 
 
 @bp.route("/reauth", methods=["GET", "POST"])
@@ -144,9 +193,8 @@ def after_reauth() -> Response | tuple[str, int]:
         return show("account/continue.html", ButtonForm(), user=current_user,
                     action=url_for("social_login.start_link", name=target),
                     label=_l("Link %(provider)s", provider=registry.get(target).label))
-    if kind in FORMS_AFTER_REAUTH:  # a form to fill in again: back to it, not a button
-        done, anchor = FORMS_AFTER_REAUTH[kind]
-        return redirect(url_for("account.index", done=done, _anchor=anchor), code=303)
+    if kind in FORMS_AFTER_REAUTH:  # a form to send again: back to it, not a button
+        return back(FORMS_AFTER_REAUTH[kind])
     if kind == "unlink" and target.isdigit():
         return show("account/continue.html", ButtonForm(), user=current_user,
                     action=url_for("account.unlink", identity_id=int(target)),
@@ -170,8 +218,8 @@ def change_password() -> Response | tuple[str, int]:
         except InvalidInput as exc:
             attach(form, exc)
         else:
-            return redirect(url_for("account.index", done="password"), code=303)
-    return page(form, status=400)
+            return back("password")
+    return page("security", password_form=form, status=400)
 
 
 @bp.post("/sessions/<session_id>/revoke")
@@ -184,7 +232,7 @@ def revoke_session(session_id: str) -> Response:
     if current is not None and ended.id == current.id:  # this browser: signed out here too
         session_cookie.end(reason="revoked")
         return redirect(url_for("login.login"), code=303)
-    return redirect(url_for("account.index", done="revoked"), code=303)
+    return back("revoked")
 
 
 @bp.post("/sessions/revoke-all")
@@ -203,12 +251,28 @@ def delete() -> Response | tuple[str, int]:
     """The reader deletes their own account (their address typed again, a recent sign-in)."""
     form = DeleteAccountForm()
     if not form.validate_on_submit():
-        return page(delete_form=form, status=400)
+        return page("data", delete_form=form, status=400)
     try:
         account_flow.delete_own(current_user._get_current_object(), form.email.data or "",
                                 session=session_cookie.current_session(), client=client())
     except InvalidInput as exc:
         attach(form, exc)
-        return page(delete_form=form, status=400)
+        return page("data", delete_form=form, status=400)
     session_cookie.forget()  # the session went with the account; the cookie goes too
     return show("account/deleted.html")
+
+
+@bp.post("/data/export")
+@login_required
+def export() -> Response:
+    """"Download my data": what ``auth-service users export`` gives, as a JSON file."""
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    data = personal_data.export_own(current_user, session=session_cookie.current_session(),
+                                    client=client())
+    body = json.dumps(data, default=str, ensure_ascii=False, indent=2, sort_keys=True)
+    name = f"account-data-{data['exported_at'][:10]}.json"
+    return Response(body + "\n", mimetype="application/json", headers={
+        "Content-Disposition": f'attachment; filename="{name}"',
+        "Cache-Control": "no-store",
+    })

@@ -8,7 +8,7 @@ new address, and it could only be asked for from a recent sign-in.
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, url_for
+from flask import Blueprint
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
@@ -28,14 +28,14 @@ bp = Blueprint("email_change", __name__, url_prefix="/account/email")
 def request_change() -> Response | tuple[str, int]:
     form = ChangeEmailForm()
     if not form.validate_on_submit():
-        return account.page(email_form=form, status=400)
+        return account.page("profile", email_form=form, status=400)
     try:
         email_change.request_change(current_user, form.email.data,
                                     session=session_cookie.current_session(), client=client())
     except InvalidInput as exc:
         attach(form, exc)
-        return account.page(email_form=form, status=400)
-    return redirect(url_for("account.index", done="email_sent"), code=303)
+        return account.page("profile", email_form=form, status=400)
+    return account.back("email_sent")
 
 
 @bp.route("/confirm/<token>", methods=["GET", "POST"])

@@ -22,8 +22,8 @@ MAX_EMAIL = 320
 EMAIL_LABEL = _l("Email address")
 
 
-def _email(label: str | LazyString = EMAIL_LABEL) -> StringField:
-    return StringField(label, validators=[
+def _email(label: str | LazyString = EMAIL_LABEL, field_id: str | None = None) -> StringField:
+    return StringField(label, id=field_id, validators=[
         DataRequired(_l("Enter your email address.")),
         Length(max=MAX_EMAIL, message=_l("That is too long for an email address.")),
     ], render_kw={"autocomplete": "email", "inputmode": "email", "autocapitalize": "none",
@@ -75,13 +75,14 @@ class ChangePasswordForm(FlaskForm):
 
 
 class ChangeEmailForm(FlaskForm):
-    email = _email(_l("New email address"))
+    # Its own id: the account page holds more than one field named "email".
+    email = _email(_l("New email address"), "new_email")
 
 
 class DeleteAccountForm(FlaskForm):
     """Typing one's own address is the "are you sure" that a stray click cannot give."""
 
-    email = StringField(_l("Your email address"), validators=[DataRequired()],
+    email = StringField(_l("Your email address"), id="delete_email", validators=[DataRequired()],
                         render_kw={"autocomplete": "off", "spellcheck": "false"})
 
 

@@ -32,7 +32,7 @@ from auth_service.flows import sessions as session_flow
 from auth_service.flows import social_login
 from auth_service.providers import registry, slots
 from auth_service.providers.profile import Profile, ProviderError
-from auth_service.views import limits, session_cookie
+from auth_service.views import account, limits, session_cookie
 from auth_service.views.common import (
     attach,
     client,
@@ -146,7 +146,7 @@ def _finish(provider: registry.Provider, flow: dict[str, Any],
     try:
         if intent == "link" and current_user.is_authenticated:
             social_login.link(current_user, profile, label=provider.label, client=client())
-            return redirect(url_for("account.index", done="linked"), code=303)
+            return account.back("linked")
         if intent == "reauth" and current is not None:
             social_login.reauthenticate(current_user, current, profile, label=provider.label,
                                         client=client())

@@ -107,7 +107,7 @@ def test_sign_in_read_revoke_from_another_device(both):
     # On a laptop, the same reader opens the account page and signs the phone out.
     laptop = Browser()
     assert laptop.sign_in(service).location == "/account"
-    account = laptop.open(service.base + "/account")
+    account = laptop.open(service.base + "/account/sessions")
     revoke = f"/account/sessions/{phone_session}/revoke"
     assert revoke in account.text
     time.sleep(TTL + 0.1)  # let the site's cached answer lapse, so the next one is fresh
