@@ -25,7 +25,7 @@ from auth_service.errors import FlowError, InvalidInput, ReauthRequired
 from auth_service.extensions import db
 from auth_service.flows.audit import Client, record
 from auth_service.models import Session, User
-from auth_service.oidc import signout
+from auth_service.oidc import claims, signout
 from auth_service.security.passwords import verify_password
 
 # last_seen is written at most this often per session, so the check stays a read.
@@ -57,8 +57,13 @@ class Active:
     user: User
 
 
-def start(user: User, *, method: str, client: Client | None = None) -> Started:
-    """Create a session for ``user``; commits. ``method`` is "password" or a provider name."""
+def start(user: User, *, method: str, amr: list[str] | None = None,
+          client: Client | None = None) -> Started:
+    """Create a session for ``user``; commits.
+
+    ``method`` is "password", a provider name or "passkey"; ``amr`` how the reader
+    proved it (RFC 8176: ["pwd", "otp"]…), by default what ``method`` alone says.
+    """
     now = clock.now()
     config = current_app.config
     client = client or Client()
@@ -74,6 +79,8 @@ def start(user: User, *, method: str, client: Client | None = None) -> Started:
         ip=client.ip,
         user_agent=(client.user_agent or "")[:255] or None,
         method=method,
+        amr=list(amr or claims.amr_for(method)),
+        auth_time=now,
     )
     db.session.add(session)
     db.session.commit()
@@ -172,10 +179,17 @@ def find_for(user: User, session_id: str) -> Session | None:
     return session if session is not None and session.user_id == user.id else None
 
 
-def mark_reauthenticated(session: Session) -> None:
-    """The reader just proved who they are again in this session; commits."""
-    db.session.execute(update(Session).where(Session.id == session.id)
-                       .values(reauthenticated_at=clock.now()))
+def mark_reauthenticated(session: Session, amr: list[str] | None = None) -> None:
+    """The reader just proved who they are again in this session; commits.
+
+    ``auth_time`` moves to now; ``amr`` (how they proved it), when given, replaces
+    the session's, so a site asking for a second factor sees the newest proof.
+    """
+    now = clock.now()
+    values: dict[str, object] = {"reauthenticated_at": now, "auth_time": now}
+    if amr:
+        values["amr"] = list(amr)
+    db.session.execute(update(Session).where(Session.id == session.id).values(values))
     db.session.commit()
 
 
