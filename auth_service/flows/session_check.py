@@ -58,8 +58,9 @@ class Check:
 _CHECK = (
     select(
         Session.id, Session.user_id, Session.last_seen_at, Session.idle_expires_at,
-        Session.expires_at, Session.revoked_at, Session.amr, Session.auth_time, User.email, User.display_name,
-        User.avatar_url, User.email_confirmed_at, User.is_admin, User.disabled_at,
+        Session.expires_at, Session.revoked_at, Session.amr, Session.auth_time, User.email,
+        User.display_name, User.avatar_url, User.email_confirmed_at, User.is_admin,
+        User.disabled_at,
     )
     .join_from(Session, User, User.id == Session.user_id)
     .where(Session.token_hash == bindparam("token_hash"))
