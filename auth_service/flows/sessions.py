@@ -204,11 +204,10 @@ def require_recent(session: Session | None, *, then: str) -> None:
         raise ReauthRequired(then)
 
 
-def reauthenticate(user: User, session: Session, password: str, *,
-                   client: Client | None = None) -> None:
-    """The reader proves it is them again with their password; commits either way.
+def check_password_again(user: User, password: str, *, client: Client | None = None) -> None:
+    """The password of a re-authentication (flows/pending_sign_in.py carries on from here).
 
-    Raises InvalidInput ``account.wrong_password`` (audited as a failed sign-in).
+    Raises InvalidInput ``account.wrong_password`` (audited as a failed sign-in; commits).
     """
     if user.password_hash is None or not verify_password(user.password_hash, password):
         record("login.failed", user=user, client=client, reason="bad_credentials",
@@ -216,8 +215,6 @@ def reauthenticate(user: User, session: Session, password: str, *,
         db.session.commit()
         raise InvalidInput("account.wrong_password", "That password is not right.",
                            field="password")
-    record("account.reauthenticated", user=user, client=client, method="password")
-    mark_reauthenticated(session)
 
 
 def revoke_own(user: User, session_id: str, *, client: Client | None = None) -> Session:

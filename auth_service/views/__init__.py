@@ -20,6 +20,7 @@ from auth_service.views import (
     registration,
     session_cookie,
     social_login,
+    two_factor,
     verification,
     widget,
 )
@@ -28,7 +29,7 @@ from auth_service.views import (
 def init_app(app: Flask) -> None:
     """Register blueprints, error handlers, the session loader and the input guard."""
     for module in (main, account, email_change, api, brand, login, registration, verification,
-                   recovery, social_login, widget):
+                   recovery, social_login, two_factor, widget):
         app.register_blueprint(module.bp)
     brand.init_app(app)
     errors.init_app(app)

@@ -8,7 +8,7 @@ from werkzeug.wrappers import Response
 
 from auth_service.errors import FlowError, InvalidInput, ReauthRequired
 from auth_service.flows import account as account_flow
-from auth_service.flows import recovery
+from auth_service.flows import pending_sign_in, recovery, two_factor
 from auth_service.flows import sessions as session_flow
 from auth_service.providers import registry
 from auth_service.views import limits, session_cookie
@@ -21,6 +21,7 @@ from auth_service.views.forms import (
     DeleteAccountForm,
     ReauthForm,
 )
+from auth_service.views.two_factor import after_reauth_first_factor
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
@@ -36,6 +37,7 @@ NOTICES = {
     "email_sent": "We've sent a link to your new address. Your address changes when you "
                   "open it.",
     "site_removed": "That site no longer has access to your account.",
+    "two_factor_off": "Two-step sign-in is off. Signing in asks for your password only.",
 }
 
 
@@ -43,6 +45,13 @@ NOTICES = {
 FORMS_AFTER_REAUTH = {
     "delete": ("confirm_delete", "delete-heading"),
     "email": ("confirm_email", "email-heading"),
+}
+
+
+# Buttons that need a recent sign-in, to press once more after it: endpoint and label.
+AFTER_REAUTH_BUTTONS = {
+    "recovery-codes": ("two_factor.regenerate", "Make new recovery codes"),
+    "two-factor-off": ("two_factor.disable", "Turn off two-step sign-in"),
 }
 
 
@@ -57,6 +66,7 @@ def page(password_form: ChangePasswordForm | None = None, *, status: int | None 
     linked_names = {identity.provider for identity in linked}
     providers = registry.all_providers()
     return show("account/index.html", ButtonForm(), status=status, user=current_user,
+                two_factor_on=two_factor.enrolled(current_user),
                 password_form=password_form or ChangePasswordForm(formdata=None),
                 delete_form=delete_form or DeleteAccountForm(formdata=None),
                 email_form=email_form or ChangeEmailForm(formdata=None),
@@ -109,12 +119,12 @@ def reauth() -> Response | tuple[str, int]:
     current = session_cookie.current_session()
     if form.validate_on_submit() and current is not None:
         try:
-            session_flow.reauthenticate(current_user, current, form.password.data,
-                                        client=client())
+            key = pending_sign_in.reauthenticate(current_user, current, form.password.data,
+                                                 next_step=next_step, client=client())
         except InvalidInput as exc:
             attach(form, exc)
         else:
-            return redirect(url_for("account.after_reauth", next=next_step), code=303)
+            return after_reauth_first_factor(key, next_step)
     linked = [registry.get(i.provider) for i in account_flow.identities(current_user)]
     return show("account/reauth.html", form, next=next_step,
                 providers=[p for p in linked if p is not None], user=current_user)
@@ -133,6 +143,10 @@ def after_reauth() -> Response | tuple[str, int]:
     if kind in FORMS_AFTER_REAUTH:  # a form to fill in again: back to it, not a button
         done, anchor = FORMS_AFTER_REAUTH[kind]
         return redirect(url_for("account.index", done=done, _anchor=anchor), code=303)
+    if kind in AFTER_REAUTH_BUTTONS:  # a button that needed a recent sign-in: press it again
+        endpoint, label = AFTER_REAUTH_BUTTONS[kind]
+        return show("account/continue.html", ButtonForm(), user=current_user,
+                    action=url_for(endpoint), label=label)
     if kind == "unlink" and target.isdigit():
         return show("account/continue.html", ButtonForm(), user=current_user,
                     action=url_for("account.unlink", identity_id=int(target)),

@@ -93,6 +93,16 @@ class ConfirmForm(FlaskForm):
     ], render_kw={"autocomplete": "current-password", "maxlength": passwords.MAX_LENGTH})
 
 
+class CodeForm(FlaskForm):
+    """A second factor's code: six digits from the app, or a recovery code."""
+
+    code = StringField("Code", validators=[
+        DataRequired("Enter the code."),
+        Length(max=64, message="That is too long for a code."),
+    ], render_kw={"autocomplete": "one-time-code", "autocapitalize": "none",
+                  "spellcheck": "false", "maxlength": 64})
+
+
 class ButtonForm(FlaskForm):
     """A form that is only a button (confirm, sign out): the CSRF token is its whole content."""
 

@@ -21,6 +21,7 @@ from auth_service.views.common import (
     trusted_return_to,
 )
 from auth_service.views.forms import ButtonForm, LoginForm
+from auth_service.views.two_factor import after_first_factor
 
 bp = Blueprint("login", __name__)
 
@@ -38,7 +39,8 @@ def login() -> Response | tuple[str, int]:
     error: FlowError | None = None
     if form.validate_on_submit():
         try:
-            user = login_flow.authenticate(form.email.data, form.password.data, client=client())
+            result = login_flow.authenticate(form.email.data, form.password.data,
+                                             client=client(), return_to=form.return_to.data)
         except InvalidInput as exc:
             attach(form, exc)
         except Unconfirmed as exc:
@@ -47,8 +49,7 @@ def login() -> Response | tuple[str, int]:
         except FlowError as exc:
             error = exc
         else:
-            session_cookie.start(user, method="password")
-            return go_back(form.return_to.data)
+            return after_first_factor(result)
     status = error.status if error else None
     return show("login/login.html", form, status=status, error=error)
 
