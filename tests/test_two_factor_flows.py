@@ -97,8 +97,8 @@ def test_turning_it_off_needs_a_recent_sign_in_and_is_mailed(
     assert "/login/two-factor" not in browser.login(READER).headers["Location"]
 
 
-def test_new_recovery_codes_replace_the_old_ones(browser, enrolled, clock):
-    app, old = enrolled
+def test_new_recovery_codes_replace_the_old_ones(browser, enrolled):
+    _, old = enrolled
     page = browser.submit("/account/two-factor/recovery-codes", {},
                           form_url="/account/two-factor")
     assert page.status_code == 200 and "Your old codes no longer work" in browser.last_page
