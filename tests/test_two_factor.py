@@ -239,3 +239,50 @@ def test_the_second_step_without_a_pending_sign_in_says_sign_in_again(browser):
     assert answer.status_code == 400
     assert "Sign in again" in browser.last_page
     assert PASSWORD not in browser.last_page
+
+
+def test_reset_2fa_removes_the_factor_audited_and_mailed(
+        browser, enrolled, runner, db_session, mailbox, deliver):
+    result = runner.invoke(["users", "reset-2fa", READER])
+    assert result.exit_code == 0, result.output
+    assert "Removed the authenticator app, 10 recovery code(s)" in result.output
+    assert db_session.scalar(select(TotpFactor)) is None
+    assert db_session.scalar(select(RecoveryCode)) is None
+    event = events(db_session, "two_factor.reset")[-1]
+    assert event.details["by"] == "admin" and event.user_agent == "auth-service cli"
+    deliver()
+    assert "turned off" in mailbox.subjects(READER)[-1]
+    assert "administrators" in mailbox.text(mailbox.last(READER))
+    sign_out(browser)
+    assert "/login/two-factor" not in browser.login(READER).headers["Location"]
+    again = runner.invoke(["users", "reset-2fa", READER])
+    assert again.exit_code == 0 and "nothing to remove" in again.output
+
+
+def test_reset_2fa_of_an_unknown_address_is_one_line_and_exit_1(runner):
+    result = runner.invoke(["users", "reset-2fa", "nobody@example.com"])
+    assert result.exit_code == 1
+    assert len(result.output.strip().splitlines()) == 1
+
+
+@pytest.mark.settings(REQUIRE_2FA_ROLES=("admin",))
+def test_a_role_that_requires_it_must_enrol_before_anything_else(
+        browser, make_user, db_session, clock):
+    from auth_service.models import User
+    user_id = make_user("boss@example.com")
+    db_session.get(User, user_id).is_admin = True
+    db_session.commit()
+    browser.login("boss@example.com")
+    page = browser.get("/account")
+    assert page.status_code == 303 and page.headers["Location"].startswith("/account/two-factor")
+    browser.get(page.headers["Location"])
+    assert "needs two-step sign-in" in browser.last_page
+    assert browser.get("/oauth/authorize?client_id=x").status_code == 303  # nor a site's sign-in
+    enrol(browser, clock)
+    assert browser.get("/account").status_code == 200
+
+
+@pytest.mark.settings(REQUIRE_2FA_ROLES=("admin",))
+def test_other_roles_are_not_asked_to_enrol(browser, reader):
+    browser.login(READER)
+    assert browser.get("/account").status_code == 200

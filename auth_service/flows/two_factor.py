@@ -70,6 +70,12 @@ def has_second_factor(user: User) -> bool:
     return enrolled(user) or has_passkey(user)
 
 
+def must_enrol(user: User) -> bool:
+    """Whether the account has a role of AUTH_REQUIRE_2FA_ROLES and no second factor yet."""
+    required = set(current_app.config["REQUIRE_2FA_ROLES"])
+    return bool(required & set(user.roles)) and not has_second_factor(user)
+
+
 def enrolment(user: User) -> Enrolment:
     """The secret being enrolled (a new one the first time); commits.
 

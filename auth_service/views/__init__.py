@@ -35,6 +35,7 @@ def init_app(app: Flask) -> None:
     errors.init_app(app)
     languages.init_app(app)
     session_cookie.init_app(app)
+    two_factor.init_app(app)
     # First of all hooks: once CSRF checking has parsed the form, the raw body is gone.
     app.before_request_funcs.setdefault(None, []).insert(0, refuse_undecodable_forms)
     app.before_request(refuse_control_characters)

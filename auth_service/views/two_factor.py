@@ -9,7 +9,17 @@ makes them; "download" posts them back and gets them as a text file.
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, redirect, request, session, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    abort,
+    current_app,
+    redirect,
+    request,
+    session,
+    url_for,
+)
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response as BaseResponse
@@ -43,6 +53,32 @@ def _account_key() -> str:
 
 # The same allowance per account as passwords get, shared by all its pending sign-ins.
 per_pending_account = limiter.limit(limits.PER_ACCOUNT, methods=["POST"], key_func=_account_key)
+
+
+# What an account that must enrol (AUTH_REQUIRE_2FA_ROLES) may still reach: enrolment
+# itself (the app, or a passkey), signing out, and what is not a page.
+ENROL_ENDPOINTS = {"two_factor.manage", "two_factor.download", "two_factor.login",
+                   "login.logout", "static", "brand.stylesheet"}
+ENROL_BLUEPRINTS = {"passkeys", "api", "session_token"}
+NOT_PAGES = ("/api/", "/healthz", "/readyz", "/metrics", "/oauth/jwks", "/.well-known/")
+
+
+def init_app(app: Flask) -> None:
+    """Install the hook that sends accounts that must enrol to /account/two-factor."""
+    app.before_request(enrol_first)
+
+
+def enrol_first() -> BaseResponse | None:
+    """An account of a role that requires two-step sign-in goes nowhere else until it has one."""
+    if not current_app.config["REQUIRE_2FA_ROLES"] or request.path.startswith(NOT_PAGES):
+        return None
+    if request.endpoint in ENROL_ENDPOINTS or request.blueprint in ENROL_BLUEPRINTS:
+        return None
+    if not current_user.is_authenticated:
+        return None
+    if not two_factor.must_enrol(current_user._get_current_object()):
+        return None
+    return redirect(url_for("two_factor.manage", required=1), code=303)
 
 
 def hold(key: str, user_id: int) -> Response:
@@ -123,7 +159,7 @@ def manage() -> BaseResponse | tuple[str, int]:
         else:
             return show("two_factor/codes.html", ButtonForm(), codes=codes, new=True)
     return show("two_factor/enrol.html", form, enrolment=two_factor.enrolment(user),
-                user=user)
+                user=user, required=two_factor.must_enrol(user))
 
 
 @bp.post("/account/two-factor/recovery-codes")
