@@ -208,9 +208,9 @@ def reset(user: User, *, client: Client | None = None) -> dict[str, int]:
     return removed
 
 
-def notify(user: User, variant: str, **context: Any) -> None:
-    """Tell the owner by email (templates/email/two_factor/<variant>/); no commit."""
-    enqueue(f"two_factor/{variant}", to=user.email, user=user, at=clock.now(),
+def notify(user: User, variant: str, *, folder: str = "two_factor", **context: Any) -> None:
+    """Tell the owner by email (templates/email/<folder>/<variant>/); no commit."""
+    enqueue(f"{folder}/{variant}", to=user.email, user=user, at=clock.now(),
             account_url=links.external("account.index"), forgot_url=links.forgot(), **context)
 
 

@@ -16,6 +16,7 @@ from auth_service.views import (
     languages,
     login,
     main,
+    passkeys,
     recovery,
     registration,
     session_cookie,
@@ -29,7 +30,7 @@ from auth_service.views import (
 def init_app(app: Flask) -> None:
     """Register blueprints, error handlers, the session loader and the input guard."""
     for module in (main, account, email_change, api, brand, login, registration, verification,
-                   recovery, social_login, two_factor, widget):
+                   recovery, social_login, two_factor, passkeys, widget):
         app.register_blueprint(module.bp)
     brand.init_app(app)
     errors.init_app(app)

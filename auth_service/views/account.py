@@ -8,7 +8,7 @@ from werkzeug.wrappers import Response
 
 from auth_service.errors import FlowError, InvalidInput, ReauthRequired
 from auth_service.flows import account as account_flow
-from auth_service.flows import pending_sign_in, recovery, two_factor
+from auth_service.flows import passkeys, pending_sign_in, recovery, two_factor
 from auth_service.flows import sessions as session_flow
 from auth_service.providers import registry
 from auth_service.views import limits, session_cookie
@@ -37,7 +37,9 @@ NOTICES = {
     "email_sent": "We've sent a link to your new address. Your address changes when you "
                   "open it.",
     "site_removed": "That site no longer has access to your account.",
-    "two_factor_off": "Two-step sign-in is off. Signing in asks for your password only.",
+    "two_factor_off": "Two-step sign-in is off. Signing in no longer asks for a code.",
+    "passkey_added": "The passkey was added. You can now sign in with it.",
+    "passkey_removed": "The passkey was removed.",
 }
 
 
@@ -67,6 +69,7 @@ def page(password_form: ChangePasswordForm | None = None, *, status: int | None 
     providers = registry.all_providers()
     return show("account/index.html", ButtonForm(), status=status, user=current_user,
                 two_factor_on=two_factor.enrolled(current_user),
+                passkeys=passkeys.of(current_user),
                 password_form=password_form or ChangePasswordForm(formdata=None),
                 delete_form=delete_form or DeleteAccountForm(formdata=None),
                 email_form=email_form or ChangeEmailForm(formdata=None),
@@ -147,6 +150,10 @@ def after_reauth() -> Response | tuple[str, int]:
         endpoint, label = AFTER_REAUTH_BUTTONS[kind]
         return show("account/continue.html", ButtonForm(), user=current_user,
                     action=url_for(endpoint), label=label)
+    if kind == "passkey-remove" and target.isdigit():
+        return show("account/continue.html", ButtonForm(), user=current_user,
+                    action=url_for("passkeys.remove", credential_id=int(target)),
+                    label="Remove the passkey")
     if kind == "unlink" and target.isdigit():
         return show("account/continue.html", ButtonForm(), user=current_user,
                     action=url_for("account.unlink", identity_id=int(target)),

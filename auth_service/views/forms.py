@@ -17,11 +17,11 @@ from auth_service.security.redirects import MAX_LENGTH as MAX_RETURN_TO
 MAX_EMAIL = 320
 
 
-def _email(label: str = "Email address") -> StringField:
+def _email(label: str = "Email address", autocomplete: str = "email") -> StringField:
     return StringField(label, validators=[
         DataRequired("Enter your email address."),
         Length(max=MAX_EMAIL, message="That is too long for an email address."),
-    ], render_kw={"autocomplete": "email", "inputmode": "email", "autocapitalize": "none",
+    ], render_kw={"autocomplete": autocomplete, "inputmode": "email", "autocapitalize": "none",
                   "spellcheck": "false", "maxlength": MAX_EMAIL})
 
 
@@ -38,7 +38,8 @@ def _return_to() -> HiddenField:
 
 
 class LoginForm(FlaskForm):
-    email = _email()
+    # "webauthn": the browser offers the reader's passkeys in the address field's autofill.
+    email = _email(autocomplete="username webauthn")
     password = _password("Password", "current-password")
     return_to = _return_to()
 
