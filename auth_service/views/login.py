@@ -57,13 +57,15 @@ def login() -> Response | tuple[str, int]:
 def _recent_enough(max_age: str | None) -> bool:
     """Whether the reader's sign-in is fresh enough for ``max_age`` (seconds; 0: sign in again).
 
-    A site (or the OpenID provider, for prompt=login and max_age) asks for a fresh
-    sign-in this way; without it, a signed-in reader goes straight back.
+    A site (``auth_service.client.step_up_url``, or the OpenID provider for
+    prompt=login and max_age) asks for a fresh sign-in this way: the session's
+    auth_time must be at most that old. Without it, a signed-in reader goes straight back.
     """
     if max_age is None or not max_age.isdigit() or len(max_age) > 9:
         return True
-    return session_flow.recently_authenticated(session_cookie.current_session(),
-                                               timedelta(seconds=int(max_age)))
+    seconds = int(max_age)
+    return seconds > 0 and session_flow.recently_authenticated(
+        session_cookie.current_session(), timedelta(seconds=seconds))
 
 
 @bp.route("/logout", methods=["GET", "POST"])
