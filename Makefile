@@ -33,17 +33,18 @@ docs: install
 	$(BIN)/python -m auth_service.settings_doc README.md
 
 ## translations: extract every message, update each language's catalogue, compile them
-# (auth_service/translations/<code>/LC_MESSAGES/; docs/languages.md says how to add one)
+# (auth_service/translations/<code>/LC_MESSAGES/; docs/languages.md says how to add one:
+# `make translations NEW=xx` starts the catalogue of language xx)
 .PHONY: translations
 TRANSLATIONS := auth_service/translations
 translations: install
 	$(BIN)/pybabel extract --quiet -F babel.cfg -k _l --no-location --omit-header \
 	  --sort-output -o $(TRANSLATIONS)/messages.pot .
+	$(if $(NEW),$(BIN)/pybabel init --quiet -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) -l $(NEW))
 	for code in $$(ls $(TRANSLATIONS) | grep -v messages.pot); do \
-	  $(BIN)/pybabel update --quiet --no-fuzzy-matching --ignore-obsolete --omit-header \
-	    -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) -l $$code; done
-	$(BIN)/pybabel compile --quiet --use-fuzzy -d $(TRANSLATIONS) || \
-	  $(BIN)/pybabel compile --quiet -d $(TRANSLATIONS)
+	  $(BIN)/pybabel update --quiet --no-fuzzy-matching --ignore-obsolete \
+	    --init-missing -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) -l $$code || exit 1; done
+	$(BIN)/pybabel compile --quiet --statistics -d $(TRANSLATIONS)
 
 lint: install
 	$(BIN)/ruff check auth_service tests migrations bench examples
@@ -74,6 +75,12 @@ bench: install
 	  sudo=$$([ "$$(id -u)" -eq 0 ] || echo sudo); \
 	  $$sudo apt-get install -y wrk || { $$sudo apt-get update && $$sudo apt-get install -y wrk; }; }
 	$(BIN)/python bench/run.py
+
+## bench-cost: CPU per /api/session check here and at AGAINST (a commit), alternating (prints only)
+.PHONY: bench-cost
+AGAINST ?= HEAD~1
+bench-cost: install
+	$(BIN)/python bench/cost.py --against $(AGAINST)
 
 ## bench-token: the site-side cost of a check: TokenVerifier offline vs SessionClient (writes its section of docs/benchmarks.md)
 .PHONY: bench-token

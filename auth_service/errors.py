@@ -6,6 +6,8 @@ Codes are ``<flow>.<what>`` (``recovery.token_expired``) and never change meanin
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
+
 
 class ConfigError(Exception):
     """A setting is missing or malformed; ``str()`` is the one line to show the operator."""
@@ -68,5 +70,5 @@ class ReauthRequired(FlowError):
 
     def __init__(self, then: str) -> None:
         super().__init__("account.reauth_required",
-                         "For your safety, confirm it's you before you do that.", status=401)
+                         _l("For your safety, confirm it's you before you do that."), status=401)
         self.then = then

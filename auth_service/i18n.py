@@ -32,6 +32,12 @@ class Language:
     direction: str  # "ltr" or "rtl"
 
 
+def N_(message: str) -> str:
+    """Marks ``message`` for the catalogue (``make translations`` finds it) without
+    translating it: for tables of messages translated where they are used."""
+    return message
+
+
 def language(code: str) -> Language:
     name = Locale.parse(code).get_display_name(code) or code
     return Language(code=code, name=name[:1].upper() + name[1:],

@@ -90,6 +90,8 @@ class TamperingFront:
     The token endpoint fetches the real tokens, then re-signs the ID token with
     ``claims_change`` applied, using ``signing_key``; its JWKS publishes
     ``published_key``. Equal keys and no change: a valid token (the control).
+    ``outage`` makes the token endpoint answer 503; ``delay`` makes it hang first
+    (until :meth:`release`, so a test never waits out the whole delay).
     """
 
     upstream: str
@@ -97,6 +99,13 @@ class TamperingFront:
     signing_key: jwk.RSAKey | None = None
     claims_change: dict[str, object] = field(default_factory=dict)
     base: str = ""
+    outage: bool = False
+    delay: float = 0.0
+    _released: threading.Event = field(default_factory=threading.Event)
+
+    def release(self) -> None:
+        """End any hanging token request now (called when the test ends)."""
+        self._released.set()
 
     def __call__(self, environ: dict, start_response: Callable) -> Any:
         request = Request(environ)
@@ -109,6 +118,9 @@ class TamperingFront:
             key = self.published_key.as_dict(private=False)
             key.update(kid="front", use="sig", alg="RS256")
             response = Response(json.dumps({"keys": [key]}), mimetype="application/json")
+        elif request.path == "/token" and (self.delay or self.outage):
+            self._released.wait(self.delay)
+            response = Response("upstream unavailable", status=503)
         elif request.path == "/token":
             upstream = requests.post(
                 f"{self.upstream}/oauth2/token", data=request.form.to_dict(),
@@ -133,3 +145,49 @@ class TamperingFront:
 def start_oidc_provider() -> Any:
     """The real provider's WSGI app (users are set over its HTTP API)."""
     return oidc_provider_mock.app()
+
+
+@contextmanager
+def running_oidc_provider() -> Iterator[OIDCProvider]:
+    """The real provider served on 127.0.0.1 for as long as the block runs."""
+    with serve(start_oidc_provider()) as base:
+        yield OIDCProvider(base)
+
+
+@dataclass
+class OIDCAdapter:
+    """The provider contract's hands on an OpenID provider (tests/provider_contract.py)."""
+
+    provider: OIDCProvider
+    front: TamperingFront
+    name: str
+    label: str
+    vouches_for_email: bool = True
+
+    def add(self, key: str, email: str, *, verified: bool = True) -> None:
+        self.provider.set_user(key, email=email, email_verified=verified)
+
+    def change_email(self, key: str, email: str) -> None:
+        self.provider.set_user(key, email=email, email_verified=True)
+
+    def approve(self, authorize_url: str, key: str) -> str:
+        return provider_login(authorize_url, key)
+
+    def cancel(self, authorize_url: str) -> str:
+        return provider_login(authorize_url, None, deny=True)
+
+    def go_down(self) -> None:
+        self.front.outage = True
+
+    def go_slow(self, seconds: float) -> None:
+        self.front.delay = seconds
+
+
+@contextmanager
+def front_of(provider: OIDCProvider) -> Iterator[TamperingFront]:
+    """A faithful front before ``provider``, served on 127.0.0.1."""
+    front = TamperingFront(upstream=provider.base)
+    with serve(front) as base:
+        front.base = base
+        yield front
+        front.release()

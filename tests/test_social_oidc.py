@@ -18,20 +18,20 @@ from sqlalchemy import func, select
 from auth_service.models import AuditEvent, Identity, Session, User
 from auth_service.providers import slots
 from tests.conftest import PASSWORD
+from tests.provider_contract import ProviderContract
 from tests.social_support import (
-    OIDCProvider,
-    TamperingFront,
+    OIDCAdapter,
+    front_of,
     local_path,
     provider_login,
-    serve,
-    start_oidc_provider,
+    running_oidc_provider,
 )
 
 
 @pytest.fixture(scope="module")
 def provider():
-    with serve(start_oidc_provider()) as base:
-        yield OIDCProvider(base)
+    with running_oidc_provider() as running:
+        yield running
 
 
 @pytest.fixture
@@ -56,166 +56,132 @@ def continue_with(browser, sub: str, return_to: str | None = None, **kwargs):
     return browser.get(local_path(callback))
 
 
-def test_login_page_offers_the_provider(browser):
-    browser.get("/login")
-    assert "Continue with Travel ID" in browser.last_page
-    assert 'href="/login/mock"' in browser.last_page
-    browser.get("/register")
-    assert "Continue with Travel ID" in browser.last_page
+class TestOIDCContract(ProviderContract):
+    @pytest.fixture
+    def front(self, provider):
+        with front_of(provider) as front:
+            yield front
+
+    @pytest.fixture
+    def settings(self, settings, front):
+        discovery = f"{front.base}/.well-known/openid-configuration"
+        return {**settings, "OIDC_MOCK_DISCOVERY_URL": discovery}
+
+    @pytest.fixture
+    def adapter(self, provider, front):
+        return OIDCAdapter(provider, front, name="mock", label="Travel ID")
 
 
-def test_authorize_request_carries_state_nonce_and_pkce(browser):
-    query = parse_qs(urlsplit(start(browser)).query)
-    assert query["response_type"] == ["code"]
-    assert query["client_id"] == ["auth-service"]
-    assert query["redirect_uri"] == ["http://auth.test/login/mock/callback"]
-    assert query["code_challenge_method"] == ["S256"]
-    assert len(query["code_challenge"][0]) >= 43
-    assert len(query["state"][0]) >= 20
-    assert len(query["nonce"][0]) >= 20
-    assert "openid" in query["scope"][0].split()
+class TestOIDCQuirks:
+    """What only an OpenID Connect provider does: ID tokens, discovery, its claims."""
 
+    def test_login_page_offers_the_provider(self, browser):
+        browser.get("/login")
+        assert "Continue with Travel ID" in browser.last_page
+        assert 'href="/login/mock"' in browser.last_page
+        browser.get("/register")
+        assert "Continue with Travel ID" in browser.last_page
 
-def test_new_reader_gets_an_account_and_comes_back(browser, provider, db_session):
-    provider.set_user("sub-ann", email="Ann@Example.com", email_verified=True,
-                      name="Ann Traveller", picture="https://img.example/ann.png")
-    response = continue_with(browser, "sub-ann", return_to="https://trusted.example/tito")
-    assert response.status_code == 303
-    assert response.headers["Location"] == "https://trusted.example/tito"
+    def test_authorize_request_carries_state_nonce_and_pkce(self, browser):
+        query = parse_qs(urlsplit(start(browser)).query)
+        assert query["response_type"] == ["code"]
+        assert query["client_id"] == ["auth-service"]
+        assert query["redirect_uri"] == ["http://auth.test/login/mock/callback"]
+        assert query["code_challenge_method"] == ["S256"]
+        assert len(query["code_challenge"][0]) >= 43
+        assert len(query["state"][0]) >= 20
+        assert len(query["nonce"][0]) >= 20
+        assert "openid" in query["scope"][0].split()
 
-    user = db_session.scalar(select(User))
-    assert user.email == "ann@example.com"
-    assert user.email_confirmed  # the provider verified it
-    assert user.password_hash is None
-    assert (user.display_name, user.avatar_url) == ("Ann Traveller", "https://img.example/ann.png")
-    identity = db_session.scalar(select(Identity))
-    assert (identity.provider, identity.subject, identity.user_id) == ("mock", "sub-ann", user.id)
-    session = db_session.scalar(select(Session))
-    assert session.method == "mock"
+    def test_new_reader_takes_name_and_picture_from_the_claims(self, browser, provider, db_session):
+        provider.set_user("sub-ann", email="Ann@Example.com", email_verified=True,
+                          name="Ann Traveller", picture="https://img.example/ann.png")
+        response = continue_with(browser, "sub-ann", return_to="https://trusted.example/tito")
+        assert response.status_code == 303
+        assert response.headers["Location"] == "https://trusted.example/tito"
 
-    me = browser.get("/api/session")
-    assert me.json["user"]["email"] == "ann@example.com"
-    assert me.json["user"]["email_verified"] is True
-    assert me.json["user"]["avatar_url"] == "https://img.example/ann.png"
+        user = db_session.scalar(select(User))
+        assert user.email == "ann@example.com"
+        assert user.email_confirmed  # the provider verified it
+        assert user.password_hash is None
+        assert (user.display_name, user.avatar_url) == ("Ann Traveller", "https://img.example/ann.png")
+        identity = db_session.scalar(select(Identity))
+        assert (identity.provider, identity.subject, identity.user_id) == (
+            "mock", "sub-ann", user.id)
+        session = db_session.scalar(select(Session))
+        assert session.method == "mock"
 
+        me = browser.get("/api/session")
+        assert me.json["user"]["email"] == "ann@example.com"
+        assert me.json["user"]["email_verified"] is True
+        assert me.json["user"]["avatar_url"] == "https://img.example/ann.png"
 
-def test_returning_reader_signs_in_to_the_same_account(app, browser, provider, db_session):
-    provider.set_user("sub-bob", email="bob@example.com", email_verified=True, name="Bob")
-    continue_with(browser, "sub-bob")
-    browser.submit("/logout", {})
-    # The provider now reports a new address: the identity (provider, subject) still decides.
-    provider.set_user("sub-bob", email="robert@example.com", email_verified=True, name="Robert")
-    response = continue_with(browser, "sub-bob")
-    assert response.status_code == 303 and response.headers["Location"] == "/account"
-    assert db_session.scalar(select(func.count()).select_from(User)) == 1
-    assert db_session.scalar(select(Identity.name)) == "Robert"
-    assert browser.get("/api/session").json["user"]["email"] == "bob@example.com"
+    def test_unverified_email_creates_an_unconfirmed_account_and_sends_a_link(
+            self,             browser, provider, db_session, deliver, mailbox):
+        provider.set_user("sub-cy", email="cy@example.com", email_verified=False)
+        refused = continue_with(browser, "sub-cy")
+        assert refused.status_code == 403  # nobody signs in before the address is confirmed
+        assert "/confirm/resend" in browser.last_page
+        assert db_session.scalar(select(User.email_confirmed_at)) is None
+        deliver()
+        assert mailbox.subjects("cy@example.com")[0].startswith("Confirm your email address")
+        browser.submit(local_path(mailbox.link("cy@example.com", "/confirm/")), {})
+        assert continue_with(browser, "sub-cy").status_code == 303
+        assert browser.get("/api/session").json["user"]["email_verified"] is True
 
+    def test_verified_email_attaches_to_a_confirmed_account(self, browser, provider, make_user,
+                                                            db_session):
+        owner = make_user("dana@example.com", confirmed=True)
+        provider.set_user("sub-dana", email="dana@example.com", email_verified=True)
+        response = continue_with(browser, "sub-dana")
+        assert response.status_code == 303
+        assert db_session.scalar(select(Identity.user_id)) == owner
+        assert db_session.scalar(select(func.count()).select_from(User)) == 1
+        details = db_session.scalar(select(AuditEvent.details).where(
+            AuditEvent.event == "social.linked"))
+        assert details == {"provider": "mock", "automatic": True}
 
-def test_unverified_email_creates_an_unconfirmed_account_and_sends_a_link(
-        browser, provider, db_session, deliver, mailbox):
-    provider.set_user("sub-cy", email="cy@example.com", email_verified=False)
-    refused = continue_with(browser, "sub-cy")
-    assert refused.status_code == 403  # nobody signs in before the address is confirmed
-    assert "/confirm/resend" in browser.last_page
-    assert db_session.scalar(select(User.email_confirmed_at)) is None
-    deliver()
-    assert mailbox.subjects("cy@example.com")[0].startswith("Confirm your email address")
-    browser.submit(local_path(mailbox.link("cy@example.com", "/confirm/")), {})
-    assert continue_with(browser, "sub-cy").status_code == 303
-    assert browser.get("/api/session").json["user"]["email_verified"] is True
+    def test_pre_registered_unconfirmed_address_is_not_taken_over(
+            self, browser, provider, make_user, db_session, client):
+        # An attacker registered the victim's address with a password of their own, unconfirmed.
+        make_user("victim@example.com", "attacker's password!", confirmed=False)
+        provider.set_user("sub-victim", email="victim@example.com", email_verified=True)
+        response = continue_with(browser, "sub-victim")
+        assert response.status_code == 409
+        assert "Sign in to it (or reset its password), then link Travel ID" in browser.last_page
+        assert db_session.scalar(select(func.count()).select_from(Identity)) == 0
+        assert browser.get("/api/session").status_code == 401
 
+    def test_tampered_state_is_refused(self, browser, provider):
+        provider.set_user("sub-eve", email="eve@example.com", email_verified=True)
+        callback = provider_login(start(browser), "sub-eve")
+        tampered = callback.replace("state=", "state=x")
+        response = browser.get(local_path(tampered))
+        assert response.status_code == 400
+        assert "expired or was already used" in browser.last_page
+        assert browser.get("/api/session").status_code == 401
 
-def test_verified_email_attaches_to_a_confirmed_account(browser, provider, make_user,
-                                                        db_session):
-    owner = make_user("dana@example.com", confirmed=True)
-    provider.set_user("sub-dana", email="dana@example.com", email_verified=True)
-    response = continue_with(browser, "sub-dana")
-    assert response.status_code == 303
-    assert db_session.scalar(select(Identity.user_id)) == owner
-    assert db_session.scalar(select(func.count()).select_from(User)) == 1
-    details = db_session.scalar(select(AuditEvent.details).where(
-        AuditEvent.event == "social.linked"))
-    assert details == {"provider": "mock", "automatic": True}
+    def test_wrong_nonce_is_refused(self, browser, provider, db_session):
+        provider.set_user("sub-gus", email="gus@example.com", email_verified=True)
 
+        def swap_nonce(query: dict[str, list[str]]) -> None:
+            query["nonce"] = ["a-nonce-the-service-never-issued"]
 
-def test_pre_registered_unconfirmed_address_is_not_taken_over(browser, provider, make_user,
-                                                              db_session, client):
-    # An attacker registered the victim's address with a password of their own, unconfirmed.
-    make_user("victim@example.com", "attacker's password!", confirmed=False)
-    provider.set_user("sub-victim", email="victim@example.com", email_verified=True)
-    response = continue_with(browser, "sub-victim")
-    assert response.status_code == 409
-    assert "Sign in to it (or reset its password), then link Travel ID" in browser.last_page
-    assert db_session.scalar(select(func.count()).select_from(Identity)) == 0
-    assert browser.get("/api/session").status_code == 401
+        response = continue_with(browser, "sub-gus", mutate=swap_nonce)
+        assert response.status_code == 400
+        assert "couldn't verify the answer from Travel ID" in browser.last_page
+        assert db_session.scalar(select(func.count()).select_from(User)) == 0
 
+    def test_discovery_unreachable_is_a_friendly_page(self, app, browser, provider):
+        app.extensions["auth_providers"]["mock"].client._server_metadata_url = (
+            "http://127.0.0.1:9/.well-known/openid-configuration")  # nothing listens on port 9
+        app.extensions["auth_providers"]["mock"].client.server_metadata.clear()
+        response = browser.get("/login/mock")
+        assert response.status_code == 400
+        assert "couldn't reach Travel ID" in browser.last_page
 
-def test_unverified_provider_email_never_attaches(browser, provider, make_user, db_session):
-    # Someone opens a provider account with the victim's address, which the provider never checked.
-    make_user("owner@example.com", confirmed=True)
-    provider.set_user("sub-impostor", email="owner@example.com", email_verified=False)
-    response = continue_with(browser, "sub-impostor")
-    assert response.status_code == 409
-    assert db_session.scalar(select(func.count()).select_from(Identity)) == 0
-    assert db_session.scalar(select(func.count()).select_from(Session)) == 0
-
-
-def test_cancelled_at_the_provider(browser, provider):
-    response = continue_with(browser, "ignored", deny=True)
-    assert response.status_code == 400
-    assert "You cancelled signing in with Travel ID" in browser.last_page
-    assert 'href="/login"' in browser.last_page
-    assert browser.get("/api/session").status_code == 401
-
-
-def test_tampered_state_is_refused(browser, provider):
-    provider.set_user("sub-eve", email="eve@example.com", email_verified=True)
-    callback = provider_login(start(browser), "sub-eve")
-    tampered = callback.replace("state=", "state=x")
-    response = browser.get(local_path(tampered))
-    assert response.status_code == 400
-    assert "expired or was already used" in browser.last_page
-    assert browser.get("/api/session").status_code == 401
-
-
-def test_replayed_callback_is_refused(browser, provider, app, db_session):
-    provider.set_user("sub-fay", email="fay@example.com", email_verified=True)
-    callback = local_path(provider_login(start(browser), "sub-fay"))
-    assert browser.get(callback).status_code == 303
-    browser.submit("/logout", {})
-    replay = browser.get(callback)
-    assert replay.status_code == 400
-    assert browser.get("/api/session").status_code == 401
-    # A callback stolen and replayed from another browser fails the same way.
-    other = app.test_client()
-    assert other.get(callback).status_code == 400
-    assert db_session.scalar(select(func.count()).select_from(Session)) == 1
-
-
-def test_wrong_nonce_is_refused(browser, provider, db_session):
-    provider.set_user("sub-gus", email="gus@example.com", email_verified=True)
-
-    def swap_nonce(query: dict[str, list[str]]) -> None:
-        query["nonce"] = ["a-nonce-the-service-never-issued"]
-
-    response = continue_with(browser, "sub-gus", mutate=swap_nonce)
-    assert response.status_code == 400
-    assert "couldn't verify the answer from Travel ID" in browser.last_page
-    assert db_session.scalar(select(func.count()).select_from(User)) == 0
-
-
-def test_provider_down_is_a_friendly_page(app, browser, provider):
-    app.extensions["auth_providers"]["mock"].client._server_metadata_url = (
-        "http://127.0.0.1:9/.well-known/openid-configuration")  # nothing listens on port 9
-    app.extensions["auth_providers"]["mock"].client.server_metadata.clear()
-    response = browser.get("/login/mock")
-    assert response.status_code == 400
-    assert "couldn't reach Travel ID" in browser.last_page
-
-
-def test_unknown_provider_is_404(browser):
-    assert browser.get("/login/myspace").status_code == 404
+    def test_unknown_provider_is_404(self, browser):
+        assert browser.get("/login/myspace").status_code == 404
 
 
 class TestForgedIDTokens:
@@ -223,9 +189,7 @@ class TestForgedIDTokens:
 
     @pytest.fixture
     def front(self, provider):
-        tampering = TamperingFront(upstream=provider.base)
-        with serve(tampering) as base:
-            tampering.base = base
+        with front_of(provider) as tampering:
             yield tampering
 
     @pytest.fixture

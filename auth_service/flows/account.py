@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete as sql_delete
 from sqlalchemy import func, select, update
 
@@ -31,10 +32,11 @@ def clean_display_name(raw: str | None) -> str | None:
     if not name:
         return None
     if len(name) > MAX_NAME_LENGTH:
-        raise InvalidInput("name.too_long", f"Use at most {MAX_NAME_LENGTH} characters.",
+        raise InvalidInput("name.too_long",
+                           _l("Use at most %(num)d characters.", num=MAX_NAME_LENGTH),
                            field="display_name")
     if any(unicodedata.category(ch).startswith("C") for ch in name):
-        raise InvalidInput("name.invalid", "The name contains characters that are not allowed.",
+        raise InvalidInput("name.invalid", _l("The name contains characters that are not allowed."),
                            field="display_name")
     return name
 
@@ -53,7 +55,7 @@ def change_password(user: User, current: str, new: str, *, keep_session: str | N
     stays signed in) and the owner is told by email. Raises InvalidInput.
     """
     if user.password_hash is None or not verify_password(user.password_hash, current):
-        raise InvalidInput("account.wrong_password", "Your current password is not right.",
+        raise InvalidInput("account.wrong_password", _l("Your current password is not right."),
                            field="current_password")
     credentials.set_password(user, new, event="account.password_changed",
                              reason="password_changed", keep_session=keep_session,
@@ -72,13 +74,14 @@ def unlink(user: User, identity_id: int, *, session: Session | None,
     sessions.require_recent(session, then=f"unlink:{identity_id}")
     identity = db.session.get(Identity, identity_id)
     if identity is None or identity.user_id != user.id:
-        raise FlowError("account.identity_unknown", "That sign-in method is not linked.",
+        raise FlowError("account.identity_unknown", _l("That sign-in method is not linked."),
                         status=404)
     others = db.session.scalar(select(func.count()).select_from(Identity).where(
         Identity.user_id == user.id, Identity.id != identity.id))
     if user.password_hash is None and not others:
         raise FlowError("account.last_method",
-                        "This is your only way to sign in. Set a password first.", status=409)
+                        _l("This is your only way to sign in. Set a password first."),
+                        status=409)
     db.session.delete(identity)
     record("social.unlinked", user=user, client=client, provider=identity.provider)
     db.session.commit()
@@ -100,8 +103,8 @@ def delete_own(user: User, typed_email: str, *, session: Session | None,
     owner's account. Raises InvalidInput ``account.delete_unconfirmed`` or ReauthRequired.
     """
     if typed_email.strip().lower() != user.email:
-        raise InvalidInput("account.delete_unconfirmed", f"Type {user.email} to confirm.",
-                           field="email")
+        raise InvalidInput("account.delete_unconfirmed",
+                           _l("Type %(email)s to confirm.", email=user.email), field="email")
     sessions.require_recent(session, then="delete")
     delete(user, client=client)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from auth_service.errors import InvalidInput
@@ -23,7 +24,7 @@ def normalize_email(raw: str) -> str:
     """
     email = _canonical(raw, deliverability=current_app.config["EMAIL_CHECK_DELIVERABILITY"])
     if email is None:
-        raise InvalidInput("email.invalid", "Enter a valid email address.", field="email")
+        raise InvalidInput("email.invalid", _l("Enter a valid email address."), field="email")
     return email
 
 

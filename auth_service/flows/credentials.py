@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import update
 
 from auth_service import clock, links
@@ -27,7 +28,7 @@ class StaleCredentials(FlowError):
 
     def __init__(self) -> None:
         super().__init__("account.password_changed_meanwhile",
-                         "Your password was changed meanwhile. Please start again.", status=409)
+                         _l("Your password was changed meanwhile. Please start again."), status=409)
 
 
 def set_password(user: User, new_password: str, *, event: str, reason: str,

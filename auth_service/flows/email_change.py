@@ -12,6 +12,7 @@ that address a notice instead of a link, and the asker sees the same answer.
 from __future__ import annotations
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
@@ -40,7 +41,7 @@ def request_change(user: User, raw_email: str, *, session: Session | None,
     new = normalize_email(raw_email)
     sessions.require_recent(session, then="email")
     if new == user.email:
-        raise InvalidInput("email_change.same", "That is already your address.", field="email")
+        raise InvalidInput("email_change.same", _l("That is already your address."), field="email")
     lifetime = expires_in(current_app.config["CONFIRM_MAX_AGE"])
     owner = find_by_email(new)
     if owner is None:
@@ -64,8 +65,8 @@ def check(token: str) -> tuple[User, str]:
         payload = tokens.loads(Purpose.EMAIL_CHANGE, token, current_app.config["CONFIRM_MAX_AGE"])
     except tokens.Expired:
         raise TokenError("email_change.token_expired",
-                         "This link has expired. Ask for a new one from your account "
-                         "page.") from None
+                         _l("This link has expired. Ask for a new one from your account "
+                            "page.")) from None
     except tokens.Invalid:
         raise _invalid() from None
     user = get(payload.get("uid"))
@@ -110,15 +111,16 @@ def confirm(token: str, *, client: Client | None = None) -> User:
 
 def _invalid() -> TokenError:
     return TokenError("email_change.token_invalid",
-                      "This link is not valid any more. It may have been cut short when it "
-                      "was copied, or the account changed since it was sent.")
+                      _l("This link is not valid any more. It may have been cut short when it "
+                         "was copied, or the account changed since it was sent."))
 
 
 def _used(new: str) -> TokenError:
-    return TokenError("email_change.token_used", f"Your address is already {new}.")
+    return TokenError("email_change.token_used",
+                      _l("Your address is already %(email)s.", email=new))
 
 
 def _taken() -> FlowError:
     return FlowError("email_change.taken",
-                     "This address now belongs to another account, so it can't be moved here.",
+                     _l("This address now belongs to another account, so it can't be moved here."),
                      status=409)

@@ -7,6 +7,7 @@ and take the same time: the unknown address is checked against a dummy hash.
 from __future__ import annotations
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 
 from auth_service.errors import FlowError, Unconfirmed
 from auth_service.extensions import db
@@ -16,7 +17,7 @@ from auth_service.flows.audit import Client, record
 from auth_service.flows.pending_sign_in import SignIn, first_factor_passed
 from auth_service.security.passwords import hash_password, needs_rehash, verify_password
 
-FAILED_MESSAGE = "That email and password don't match an account. Check them and try again."
+FAILED_MESSAGE = _l("That email and password don't match an account. Check them and try again.")
 
 
 def authenticate(raw_email: str, password: str, *, client: Client | None = None,
@@ -40,11 +41,11 @@ def authenticate(raw_email: str, password: str, *, client: Client | None = None,
     if user.disabled:
         record("login.failed", user=user, client=client, reason="disabled")
         db.session.commit()
-        raise FlowError("login.disabled", "This account has been disabled.", status=403)
+        raise FlowError("login.disabled", _l("This account has been disabled."), status=403)
     if current_app.config["REQUIRE_CONFIRMED_EMAIL"] and not user.email_confirmed:
         record("login.failed", user=user, client=client, reason="unconfirmed")
         db.session.commit()
-        raise Unconfirmed("Confirm your email address first: follow the link we emailed you.",
+        raise Unconfirmed(_l("Confirm your email address first: follow the link we emailed you."),
                           proof=address_proof.browser_proof(user))
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)

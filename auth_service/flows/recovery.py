@@ -8,6 +8,7 @@ two racing uses of one link cannot both succeed.
 from __future__ import annotations
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 
 from auth_service import links
 from auth_service.errors import TokenError
@@ -73,7 +74,7 @@ def check(token: str) -> User:
         payload = tokens.loads(Purpose.RESET, token, current_app.config["RESET_MAX_AGE"])
     except tokens.Expired:
         raise TokenError("recovery.token_expired",
-                         "This reset link has expired. Ask for a new one below.") from None
+                         _l("This reset link has expired. Ask for a new one below.")) from None
     except tokens.Invalid:
         raise _invalid() from None
     user = get(payload.get("uid"))
@@ -107,5 +108,5 @@ def complete_recovery(token: str, new_password: str, *, client: Client | None = 
 
 def _invalid() -> TokenError:
     return TokenError("recovery.token_invalid",
-                      "This reset link is not valid or has already been used. "
-                      "Ask for a new one below.")
+                      _l("This reset link is not valid or has already been used. "
+                         "Ask for a new one below."))

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Row, Update, select, update
 
 from auth_service import clock
@@ -213,7 +214,7 @@ def check_password_again(user: User, password: str, *, client: Client | None = N
         record("login.failed", user=user, client=client, reason="bad_credentials",
                method="reauth")
         db.session.commit()
-        raise InvalidInput("account.wrong_password", "That password is not right.",
+        raise InvalidInput("account.wrong_password", _l("That password is not right."),
                            field="password")
 
 
@@ -224,7 +225,7 @@ def revoke_own(user: User, session_id: str, *, client: Client | None = None) -> 
     """
     session = find_for(user, session_id)
     if session is None:
-        raise FlowError("account.session_unknown", "That session is not one of yours.",
+        raise FlowError("account.session_unknown", _l("That session is not one of yours."),
                         status=404)
     revoke(session, reason="revoked", client=client)
     return session

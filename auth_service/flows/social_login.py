@@ -14,6 +14,7 @@ import logging
 from dataclasses import dataclass
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -24,28 +25,31 @@ from auth_service.flows import address_proof, pending_sign_in, registration, ver
 from auth_service.flows.addresses import find_by_email, normalize_email
 from auth_service.flows.audit import Client, record
 from auth_service.flows.pending_sign_in import SignIn, first_factor_passed
+from auth_service.i18n import N_
 from auth_service.models import Identity, Session, User
 from auth_service.providers.profile import Profile
 
 log = logging.getLogger(__name__)
 
-# Why a round trip failed, per stable code ({label}: the provider's name on the pages).
+
+# Why a round trip failed, per stable code (%(label)s: the provider's name on the pages);
+# N_ marks them for the catalogue, failure() translates them.
 MESSAGES = {
-    "social.cancelled": "You cancelled signing in with {label}. Nothing was changed.",
-    "social.refused": "{label} did not let you sign in. Please try again.",
-    "social.state": "This sign-in link has expired or was already used. Please start again.",
-    "social.unreachable": "We couldn't reach {label} just now. Please try again in a moment.",
-    "social.busy": "Many readers are signing in with {label} right now. Please try again in a "
-                   "moment.",
-    "social.invalid_token": "We couldn't verify the answer from {label}, so you were not "
-                            "signed in. Please try again.",
-    "social.issuer": "The answer did not come from {label}, so you were not signed in. "
-                     "Please start again.",
-    "social.bad_profile": "{label} sent a profile we could not read, so you were not signed "
-                          "in.",
-    "social.no_id_token": "{label} did not send an ID token, so you were not signed in.",
-    "social.reauth_mismatch": "That {label} account is not linked to the account you're "
-                              "signed in to.",
+    "social.cancelled": N_("You cancelled signing in with %(label)s. Nothing was changed."),
+    "social.refused": N_("%(label)s did not let you sign in. Please try again."),
+    "social.state": N_("This sign-in link has expired or was already used. Please start again."),
+    "social.unreachable": N_("We couldn't reach %(label)s just now. Please try again in a moment."),
+    "social.busy": N_("Many readers are signing in with %(label)s right now. Please try again in a "
+                   "moment."),
+    "social.invalid_token": N_("We couldn't verify the answer from %(label)s, so you were not "
+                            "signed in. Please try again."),
+    "social.issuer": N_("The answer did not come from %(label)s, so you were not signed in. "
+                     "Please start again."),
+    "social.bad_profile": N_("%(label)s sent a profile we could not read, so you were not signed "
+                          "in."),
+    "social.no_id_token": N_("%(label)s did not send an ID token, so you were not signed in."),
+    "social.reauth_mismatch": N_("That %(label)s account is not linked to the account you're "
+                              "signed in to."),
 }
 # The service's own state rather than the reader's or the provider's doing.
 BUSY = "social.busy"
@@ -69,7 +73,7 @@ def failure(code: str, *, provider: str, label: str, user: User | None = None,
                 type(error).__name__ if error else "-")
     record("social.failed", user=user, client=client, provider=provider, code=code)
     db.session.commit()
-    message = MESSAGES.get(code, MESSAGES["social.refused"]).format(label=label)
+    message = _l(MESSAGES.get(code, MESSAGES["social.refused"]), label=label)
     return FlowError(code, message, status=503 if code == BUSY else 400)
 
 
@@ -108,9 +112,9 @@ def sign_in(profile: Profile, *, label: str, client: Client | None = None,
             db.session.commit()
             raise FlowError(
                 "social.account_exists",
-                f"An account already uses the address your {label} account gave us. "
-                f"Sign in to it (or reset its password), then link {label} from your "
-                "account page.", status=409)
+                _l("An account already uses the address your %(label)s account gave us. "
+                   "Sign in to it (or reset its password), then link %(label)s from your "
+                   "account page.", label=label), status=409)
         _attach(existing, profile, client, automatic=True)
         return _signed_in(existing, profile, client, return_to)
 
@@ -182,7 +186,8 @@ def link(user: User, profile: Profile, *, label: str, client: Client | None = No
     if identity is not None:
         if identity.user_id != user.id:
             raise FlowError("social.linked_elsewhere",
-                            f"That {label} account is already linked to another account.",
+                            _l("That %(label)s account is already linked to another "
+                               "account.", label=label),
                             status=409)
         _refresh(identity, profile)
         db.session.commit()
@@ -229,14 +234,14 @@ def _signed_in(user: User, profile: Profile, client: Client | None,
         record("login.failed", user=user, client=client, reason="disabled",
                method=profile.provider)
         db.session.commit()
-        raise FlowError("login.disabled", "This account has been disabled.", status=403)
+        raise FlowError("login.disabled", _l("This account has been disabled."), status=403)
     if current_app.config["REQUIRE_CONFIRMED_EMAIL"] and not user.email_confirmed:
         # The provider did not vouch for this address: until its owner follows the
         # emailed link, nobody signs in to an account that carries it.
         record("login.failed", user=user, client=client, reason="unconfirmed",
                method=profile.provider)
         db.session.commit()
-        raise Unconfirmed("Confirm your email address first: follow the link we emailed you, "
-                          "then continue again.", proof=address_proof.browser_proof(user))
+        raise Unconfirmed(_l("Confirm your email address first: follow the link we emailed "
+                             "you, then continue again."), proof=address_proof.browser_proof(user))
     return first_factor_passed(user, method=profile.provider, client=client,
                                return_to=return_to)

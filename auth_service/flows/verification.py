@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
 from auth_service import clock, links
@@ -124,7 +125,7 @@ def check(token: str, proofs: Sequence[str] = ()) -> Pending:
         if user is not None and user.email_confirmed:
             raise _used() from None
         raise TokenError("verification.token_expired",
-                         "This confirmation link has expired.",
+                         _l("This confirmation link has expired."),
                          expired_email=user.email if user else None) from None
     except tokens.Invalid:
         raise _invalid() from None
@@ -156,8 +157,8 @@ def confirm(token: str, *, password: str | None = None, proofs: Sequence[str] = 
     if pending.asks_password and password:
         if not verify_password(user.password_hash, password):
             raise InvalidInput("verification.wrong_password",
-                               "That is not this account's password. Leave it empty if you "
-                               "don't know it: you'll choose a new one next.",
+                               _l("That is not this account's password. Leave it empty if you "
+                                  "don't know it: you'll choose a new one next."),
                                field="password")
         keeps_password = True
     now = clock.now()
@@ -198,10 +199,10 @@ def _identities(user: User) -> list[Identity]:
 
 def _invalid() -> TokenError:
     return TokenError("verification.token_invalid",
-                      "This confirmation link is not valid. It may have been cut short "
-                      "when it was copied.")
+                      _l("This confirmation link is not valid. It may have been cut short "
+                         "when it was copied."))
 
 
 def _used() -> TokenError:
     return TokenError("verification.token_used",
-                      "This address is already confirmed. You can sign in.")
+                      _l("This address is already confirmed. You can sign in."))

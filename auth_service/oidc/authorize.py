@@ -24,6 +24,7 @@ from authlib.oauth2.rfc6749 import InvalidRequestError
 from authlib.oidc.core.errors import ConsentRequiredError, LoginRequiredError
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask import session as browser_state
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -42,10 +43,10 @@ bp = Blueprint("oidc_authorize", __name__)
 # so that coming back from /login with the same URL does not ask again.
 FRESH_LOGIN_KEY = "oidc_fresh_login"
 SCOPE_WORDS = {
-    "openid": "Know who you are on this service (your account id)",
-    "profile": "See your name, picture and roles",
-    "email": "See your email address",
-    "offline_access": "Stay connected to your account when you are not using the site",
+    "openid": _l("Know who you are on this service (your account id)"),
+    "profile": _l("See your name, picture and roles"),
+    "email": _l("See your email address"),
+    "offline_access": _l("Stay connected to your account when you are not using the site"),
 }
 
 
@@ -96,7 +97,8 @@ def _error(srv: Server, error: OAuth2Error) -> Response | tuple[str, int]:
     """Back to the site with the error, or a 400 page when the site cannot be trusted with it."""
     if not error.redirect_uri:
         return render_template("oidc/problem.html",
-                               message=error.description or "This sign-in request is not valid.",
+                               message=error.description
+                               or _l("This sign-in request is not valid."),
                                error=error.error), 400
     response = srv.handle_error_response(None, error)
     Issuer().add_issuer_parameter(srv, response)
@@ -145,7 +147,7 @@ def authorize() -> Response | tuple[str, int]:
                                    action=request.full_path.rstrip("?"), user=user), 200
         if not form.validate_on_submit():
             return render_template("oidc/problem.html", error="csrf",
-                                   message="This form has expired. Go back and try again."), 400
+                                   message=_l("This form has expired. Go back and try again.")), 400
         if request.form.get("decision") != "allow":
             return srv.create_authorization_response(grant=grant, grant_user=None)
     consents.remember(user, client, scope)

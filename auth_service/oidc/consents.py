@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from auth_service import clock
@@ -56,7 +57,7 @@ def withdraw(user: User, consent_id: int, *, client: Client | None = None) -> OA
     """
     consent = db.session.get(Consent, consent_id)
     if consent is None or consent.user_id != user.id:
-        raise FlowError("oidc.consent_unknown", "That site has no access to your account.",
+        raise FlowError("oidc.consent_unknown", _l("That site has no access to your account."),
                         status=404)
     site = consent.client
     signout.client_withdrawn(user.id, site.id)

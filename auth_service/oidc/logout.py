@@ -15,6 +15,7 @@ from typing import Any
 from authlib.oauth2 import OAuth2Error
 from authlib.oidc.rpinitiated import EndSessionRequest
 from flask import Blueprint, render_template, request
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -38,12 +39,12 @@ def logout() -> Response | tuple[Any, int]:
     except OAuth2Error as exc:
         # Never a redirect on a bad request (§4): say so here.
         return _page("oidc/logout_problem.html", 400,
-                     message=exc.description or "This sign-out request is not valid.")
+                     message=exc.description or _l("This sign-out request is not valid."))
     form = ButtonForm()
     confirmed = request.method == "POST" and form.validate_on_submit()
     if request.method == "POST" and not confirmed:
         return _page("oidc/logout_problem.html", 400,
-                     message="This form has expired. Go back and try again.")
+                     message=_l("This form has expired. Go back and try again."))
     client_name = end.client.name if end.client is not None else None
     signed_in = session_cookie.current_session() is not None
     if signed_in and not (confirmed or _hint_is_this_reader(end)):

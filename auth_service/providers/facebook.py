@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
+
 from auth_service.providers.profile import Profile, ProviderError, clip, https_url, subject_of
 from auth_service.providers.settings import ProviderSettings
 
@@ -29,7 +31,7 @@ def profile(client: Any, token: dict[str, Any], settings: ProviderSettings) -> P
     response.raise_for_status()
     data = response.json()
     if not isinstance(data, dict) or not data.get("id"):
-        raise ProviderError("social.bad_profile", "Facebook sent a profile we could not read.")
+        raise ProviderError("social.bad_profile", _l("Facebook sent a profile we could not read."))
     picture = data.get("picture")
     avatar = picture.get("data", {}).get("url") if isinstance(picture, dict) else None
     email = data.get("email")

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
+
 from auth_service.providers.profile import Profile, ProviderError, clip, https_url, subject_of
 from auth_service.providers.settings import ProviderSettings
 
@@ -29,7 +31,7 @@ def profile(client: Any, token: dict[str, Any], settings: ProviderSettings) -> P
     user.raise_for_status()
     account = user.json()
     if not isinstance(account, dict) or not account.get("id"):
-        raise ProviderError("social.bad_profile", "GitHub sent a profile we could not read.")
+        raise ProviderError("social.bad_profile", _l("GitHub sent a profile we could not read."))
     emails = client.get("user/emails", token=token)
     emails.raise_for_status()
     listed = emails.json() if isinstance(emails.json(), list) else []

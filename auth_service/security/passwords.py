@@ -14,6 +14,7 @@ from importlib import resources
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 
 from auth_service.errors import InvalidInput
 
@@ -38,24 +39,27 @@ def check_policy(password: str, *, email: str | None = None) -> None:
     """Raise InvalidInput (code ``password.*``) if ``password`` may not be used."""
     if len(password) > MAX_LENGTH:
         raise InvalidInput("password.too_long",
-                           f"Use at most {MAX_LENGTH} characters.", field="password")
+                           _l("Use at most %(num)d characters.", num=MAX_LENGTH),
+                           field="password")
     password = normalize(password)
     if len(password) < MIN_LENGTH:
         raise InvalidInput("password.too_short",
-                           f"Use at least {MIN_LENGTH} characters.", field="password")
+                           _l("Use at least %(num)d characters.", num=MIN_LENGTH),
+                           field="password")
     folded = password.casefold()
     if folded in common_passwords():
         raise InvalidInput("password.common",
-                           "This password is too common. Choose one that is harder to guess.",
+                           _l("This password is too common. Choose one that is harder to guess."),
                            field="password")
     if len(set(folded)) < 3:
         raise InvalidInput("password.repetitive",
-                           "This password repeats too few characters.", field="password")
+                           _l("This password repeats too few characters."), field="password")
     if email:
         local = email.split("@", 1)[0].casefold()
         if folded in {email.casefold(), local}:
             raise InvalidInput("password.matches_email",
-                               "Don't use your email address as your password.", field="password")
+                               _l("Don't use your email address as your password."),
+                               field="password")
 
 
 def _hasher() -> PasswordHasher:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import unquote_to_bytes
 
 from flask import Flask, abort, request
+from flask_babel import lazy_gettext as _l
 
 from auth_service.providers import registry
 from auth_service.views import (
@@ -46,8 +47,8 @@ def init_app(app: Flask) -> None:
         return {"site_name": app.config["SITE_NAME"], "social_providers": registry.all_providers}
 
 
-NOT_UTF8 = ("The form could not be read: it contained characters that are not valid text. "
-            "Go back, reload the page and try again.")
+NOT_UTF8 = _l("The form could not be read: it contained characters that are not valid "
+              "text. Go back, reload the page and try again.")
 
 
 def refuse_undecodable_forms() -> None:
@@ -81,6 +82,6 @@ def refuse_control_characters() -> None:
     }:
         for key, value in request.form.items(multi=True):
             if "\x00" in key or "\x00" in value:
-                abort(400, "The form contained a character that is not allowed.")
+                abort(400, _l("The form contained a character that is not allowed."))
     if "\x00" in request.full_path:
         abort(400)

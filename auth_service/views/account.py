@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, redirect, request, url_for
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
@@ -27,19 +28,19 @@ bp = Blueprint("account", __name__, url_prefix="/account")
 
 
 NOTICES = {
-    "password": "Your password was changed. Other devices were signed out.",
-    "revoked": "That session was signed out.",
-    "linked": "The account was linked. You can now sign in with it.",
-    "unlinked": "The account was unlinked.",
-    "setup": "We've emailed you a link to set a password.",
-    "confirm_delete": "Thanks, that's you. Confirm once more below to delete your account.",
-    "confirm_email": "Thanks, that's you. Enter your new address once more below.",
-    "email_sent": "We've sent a link to your new address. Your address changes when you "
-                  "open it.",
-    "site_removed": "That site no longer has access to your account.",
-    "two_factor_off": "Two-step sign-in is off. Signing in no longer asks for a code.",
-    "passkey_added": "The passkey was added. You can now sign in with it.",
-    "passkey_removed": "The passkey was removed.",
+    "password": _l("Your password was changed. Other devices were signed out."),
+    "revoked": _l("That session was signed out."),
+    "linked": _l("The account was linked. You can now sign in with it."),
+    "unlinked": _l("The account was unlinked."),
+    "setup": _l("We've emailed you a link to set a password."),
+    "confirm_delete": _l("Thanks, that's you. Confirm once more below to delete your account."),
+    "confirm_email": _l("Thanks, that's you. Enter your new address once more below."),
+    "email_sent": _l("We've sent a link to your new address. Your address changes when you "
+                     "open it."),
+    "site_removed": _l("That site no longer has access to your account."),
+    "two_factor_off": _l("Two-step sign-in is off. Signing in no longer asks for a code."),
+    "passkey_added": _l("The passkey was added. You can now sign in with it."),
+    "passkey_removed": _l("The passkey was removed."),
 }
 
 
@@ -142,7 +143,7 @@ def after_reauth() -> Response | tuple[str, int]:
     if kind == "link" and registry.get(target):
         return show("account/continue.html", ButtonForm(), user=current_user,
                     action=url_for("social_login.start_link", name=target),
-                    label=f"Link {registry.get(target).label}")
+                    label=_l("Link %(label)s", label=registry.get(target).label))
     if kind in FORMS_AFTER_REAUTH:  # a form to fill in again: back to it, not a button
         done, anchor = FORMS_AFTER_REAUTH[kind]
         return redirect(url_for("account.index", done=done, _anchor=anchor), code=303)

@@ -5,9 +5,11 @@ Only for display: nothing decides anything from it, so a few patterns are enough
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
+
 _BROWSERS = (("Edg/", "Edge"), ("OPR/", "Opera"), ("Firefox/", "Firefox"),
              ("Chromium/", "Chromium"), ("Chrome/", "Chrome"), ("Safari/", "Safari"),
-             ("curl/", "curl"), ("python", "Python client"))
+             ("curl/", "curl"), ("python", _l("Python client")))
 _SYSTEMS = (("Android", "Android"), ("iPhone", "iPhone"), ("iPad", "iPad"),
             ("Windows", "Windows"), ("Mac OS X", "macOS"), ("CrOS", "ChromeOS"),
             ("Linux", "Linux"))
@@ -19,5 +21,5 @@ def describe(user_agent: str | None) -> str:
     browser = next((name for marker, name in _BROWSERS if marker in agent), None)
     system = next((name for marker, name in _SYSTEMS if marker in agent), None)
     if browser and system:
-        return f"{browser} on {system}"
-    return browser or system or "Unknown device"
+        return str(_l("%(browser)s on %(system)s", browser=browser, system=system))
+    return str(browser or system or _l("Unknown device"))

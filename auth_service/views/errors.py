@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, Response, jsonify, redirect, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -19,14 +20,14 @@ from auth_service.extensions import db
 log = logging.getLogger(__name__)
 
 MESSAGES = {
-    400: "The request could not be understood. Go back and try again.",
-    403: "You are not allowed to do that.",
-    404: "There is no page at this address.",
-    405: "That action is not allowed on this page.",
-    413: "What you sent is too large.",
-    429: "Too many attempts. Wait a little and try again.",
-    500: "Something went wrong on our side. Please try again in a moment.",
-    503: "The service is temporarily unavailable. Please try again in a moment.",
+    400: _l("The request could not be understood. Go back and try again."),
+    403: _l("You are not allowed to do that."),
+    404: _l("There is no page at this address."),
+    405: _l("That action is not allowed on this page."),
+    413: _l("What you sent is too large."),
+    429: _l("Too many attempts. Wait a little and try again."),
+    500: _l("Something went wrong on our side. Please try again in a moment."),
+    503: _l("The service is temporarily unavailable. Please try again in a moment."),
 }
 JSON_PREFIXES = ("/api/", "/healthz", "/readyz", "/oauth/", "/.well-known/")
 # The provider's pages that readers' browsers open: errors there are pages too.
@@ -66,8 +67,8 @@ def init_app(app: Flask) -> None:
     def csrf_error(exc: CSRFError) -> tuple[Response | str, int]:
         return render_error(
             400,
-            "This form has expired or did not come from this site. "
-            "Go back, reload the page and try again.",
+            _l("This form has expired or did not come from this site. "
+               "Go back, reload the page and try again."),
             "csrf",
         )
 

@@ -6,6 +6,8 @@ service's contract with the sites and scripts that post to it: never rename one.
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length, Optional
@@ -17,19 +19,22 @@ from auth_service.security.redirects import MAX_LENGTH as MAX_RETURN_TO
 MAX_EMAIL = 320
 
 
-def _email(label: str = "Email address", autocomplete: str = "email") -> StringField:
+EMAIL_LABEL = _l("Email address")
+
+
+def _email(label: str | LazyString = EMAIL_LABEL, autocomplete: str = "email") -> StringField:
     return StringField(label, validators=[
-        DataRequired("Enter your email address."),
-        Length(max=MAX_EMAIL, message="That is too long for an email address."),
+        DataRequired(_l("Enter your email address.")),
+        Length(max=MAX_EMAIL, message=_l("That is too long for an email address.")),
     ], render_kw={"autocomplete": autocomplete, "inputmode": "email", "autocapitalize": "none",
                   "spellcheck": "false", "maxlength": MAX_EMAIL})
 
 
-def _password(label: str, autocomplete: str) -> PasswordField:
+def _password(label: str | LazyString, autocomplete: str) -> PasswordField:
     return PasswordField(label, validators=[
-        DataRequired("Enter a password."),
+        DataRequired(_l("Enter a password.")),
         Length(max=passwords.MAX_LENGTH,
-               message=f"Use at most {passwords.MAX_LENGTH} characters."),
+               message=_l("Use at most %(num)d characters.", num=passwords.MAX_LENGTH)),
     ], render_kw={"autocomplete": autocomplete, "maxlength": passwords.MAX_LENGTH})
 
 
@@ -40,16 +45,17 @@ def _return_to() -> HiddenField:
 class LoginForm(FlaskForm):
     # "webauthn": the browser offers the reader's passkeys in the address field's autofill.
     email = _email(autocomplete="username webauthn")
-    password = _password("Password", "current-password")
+    password = _password(_l("Password"), "current-password")
     return_to = _return_to()
 
 
 class RegisterForm(FlaskForm):
     email = _email()
-    password = _password("Password", "new-password")
-    display_name = StringField("Name (optional)", validators=[
+    password = _password(_l("Password"), "new-password")
+    display_name = StringField(_l("Name (optional)"), validators=[
         Optional(),
-        Length(max=MAX_NAME_LENGTH, message=f"Use at most {MAX_NAME_LENGTH} characters."),
+        Length(max=MAX_NAME_LENGTH,
+               message=_l("Use at most %(num)d characters.", num=MAX_NAME_LENGTH)),
     ], render_kw={"autocomplete": "name", "maxlength": MAX_NAME_LENGTH})
     return_to = _return_to()
 
@@ -61,36 +67,36 @@ class EmailForm(FlaskForm):
 
 
 class NewPasswordForm(FlaskForm):
-    password = _password("New password", "new-password")
+    password = _password(_l("New password"), "new-password")
 
 
 class ChangePasswordForm(FlaskForm):
-    current_password = _password("Current password", "current-password")
-    new_password = _password("New password", "new-password")
+    current_password = _password(_l("Current password"), "current-password")
+    new_password = _password(_l("New password"), "new-password")
 
 
 class ChangeEmailForm(FlaskForm):
-    email = _email("New email address")
+    email = _email(_l("New email address"))
 
 
 class DeleteAccountForm(FlaskForm):
     """Typing one's own address is the "are you sure" that a stray click cannot give."""
 
-    email = StringField("Your email address", validators=[DataRequired()],
+    email = StringField(_l("Your email address"), validators=[DataRequired()],
                         render_kw={"autocomplete": "off", "spellcheck": "false"})
 
 
 class ReauthForm(FlaskForm):
-    password = _password("Password", "current-password")
+    password = _password(_l("Password"), "current-password")
 
 
 class ConfirmForm(FlaskForm):
     """The confirmation page's button, and the password when this browser did not choose it."""
 
-    password = PasswordField("Password", validators=[
+    password = PasswordField(_l("Password"), validators=[
         Optional(),
         Length(max=passwords.MAX_LENGTH,
-               message=f"Use at most {passwords.MAX_LENGTH} characters."),
+               message=_l("Use at most %(num)d characters.", num=passwords.MAX_LENGTH)),
     ], render_kw={"autocomplete": "current-password", "maxlength": passwords.MAX_LENGTH})
 
 
