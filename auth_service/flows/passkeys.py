@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 
 import webauthn
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select
 from webauthn.helpers import bytes_to_base64url
 from webauthn.helpers.exceptions import WebAuthnException
@@ -50,7 +51,7 @@ MAX_ANSWER_LENGTH = 16 * 1024
 REGISTER, LOGIN, SECOND = "register", "login", "second"
 TRANSPORTS = {t.value for t in AuthenticatorTransport}
 
-FAILED = "That passkey could not be checked. Try again, or sign in another way."
+FAILED = _l("That passkey could not be checked. Try again, or sign in another way.")
 
 
 @dataclass(frozen=True)
@@ -101,7 +102,7 @@ def register(user: User, key: str | None, answer: Any, name: str, *,
     """
     name = " ".join((name or "").split())[:MAX_NAME_LENGTH] or "Passkey"
     if any(ord(ch) < 32 for ch in name):
-        raise InvalidInput("passkeys.name", "That name has characters that are not allowed.",
+        raise InvalidInput("passkeys.name", _l("That name has characters that are not allowed."),
                            field="name")
     challenge = _take(key, REGISTER, user_id=user.id)
     rp_id, origin = relying_party()
@@ -114,7 +115,7 @@ def register(user: User, key: str | None, answer: Any, name: str, *,
     credential_id = bytes_to_base64url(verified.credential_id)
     if db.session.scalar(select(WebAuthnCredential.id).where(
             WebAuthnCredential.credential_id == credential_id)) is not None:
-        raise FlowError("passkeys.known", "That passkey is already registered.", status=409)
+        raise FlowError("passkeys.known", _l("That passkey is already registered."), status=409)
     transports = answer.get("response", {}).get("transports") if isinstance(answer, dict) else []
     credential = WebAuthnCredential(
         user_id=user.id, credential_id=credential_id,
@@ -157,7 +158,7 @@ def sign_in(key: str | None, answer: Any, *, return_to: str | None = None,
     if user.disabled:
         record("login.failed", user=user, client=client, reason="disabled", method="passkey")
         db.session.commit()
-        raise FlowError("login.disabled", "This account has been disabled.", status=403)
+        raise FlowError("login.disabled", _l("This account has been disabled."), status=403)
     user.last_login_at = clock.now()
     amr = claims.amr_for("passkey")
     record("login.succeeded", user=user, client=client, method="passkey", amr=amr,
@@ -209,7 +210,7 @@ def remove(user: User, credential_id: int, *, session: Any,
     sessions.require_recent(session, then=f"passkey-remove:{credential_id}")
     credential = db.session.get(WebAuthnCredential, credential_id)
     if credential is None or credential.user_id != user.id:
-        raise FlowError("passkeys.unknown", "That passkey is not one of yours.", status=404)
+        raise FlowError("passkeys.unknown", _l("That passkey is not one of yours."), status=404)
     db.session.delete(credential)
     record("passkey.removed", user=user, client=client, name=credential.name)
     _notify(user, "removed", name=credential.name)
@@ -238,7 +239,7 @@ def _take(key: str | None, purpose: str, *, user_id: int | None = None) -> bytes
             or row.user_id != user_id):
         db.session.commit()
         raise FlowError("passkeys.invalid",
-                        "That took too long or was already used. Please try again.")
+                        _l("That took too long or was already used. Please try again."))
     return row.challenge
 
 

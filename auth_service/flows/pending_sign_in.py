@@ -17,6 +17,7 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete
 
 from auth_service import clock
@@ -118,8 +119,8 @@ def find(key: str | None) -> PendingSignIn:
     row = db.session.get(PendingSignIn, _hash(key)) if key and len(key) <= 128 else None
     if row is None or row.expires_at <= clock.now():
         raise FlowError("two_factor.expired",
-                        "That sign-in took too long or was already finished. Please sign in "
-                        "again.", status=400)
+                        _l("That sign-in took too long or was already finished. Please sign in "
+                           "again."), status=400)
     return row
 
 
@@ -145,7 +146,7 @@ def user_of(pending: PendingSignIn) -> User:
     """The account a pending sign-in is for; raises ``two_factor.expired`` if it is disabled."""
     user = db.session.get(User, pending.user_id)
     if user is None or user.disabled:
-        raise FlowError("two_factor.expired", "Please sign in again.", status=400)
+        raise FlowError("two_factor.expired", _l("Please sign in again."), status=400)
     return user
 
 
@@ -179,7 +180,7 @@ def complete(pending: PendingSignIn, user: User, kind: str, *,
         session = db.session.get(Session, session_id) if session_id else None
         if session is None or session.user_id != user.id:
             db.session.commit()
-            raise FlowError("two_factor.expired", "Please sign in again.", status=400)
+            raise FlowError("two_factor.expired", _l("Please sign in again."), status=400)
         record("account.reauthenticated", user=user, client=client, method=done.method,
                factor=kind)
         sessions.mark_reauthenticated(session, amr)
@@ -210,7 +211,7 @@ def _failed(pending: PendingSignIn, user: User, client: Client | None, *, factor
         db.session.delete(pending)
         db.session.commit()
         raise FlowError("two_factor.too_many",
-                        "Too many wrong codes. Please sign in again.", status=429)
+                        _l("Too many wrong codes. Please sign in again."), status=429)
     db.session.commit()
 
 

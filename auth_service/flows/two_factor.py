@@ -20,6 +20,7 @@ from typing import Any
 import pyotp
 import segno
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select, update
 
 from auth_service import clock, links
@@ -38,7 +39,7 @@ RECOVERY_CODE_COUNT = 10
 RECOVERY_ALPHABET = "abcdefghijklmnopqrstuvwxyz234567"
 MAX_CODE_LENGTH = 64
 
-WRONG_CODE = "That code is not right. Check your authenticator app and try again."
+WRONG_CODE = _l("That code is not right. Check your authenticator app and try again.")
 
 
 @dataclass(frozen=True)
@@ -85,15 +86,15 @@ def enrolment(user: User) -> Enrolment:
     factor = factor_of(user)
     if factor is not None and factor.confirmed:
         raise FlowError("two_factor.already_enrolled",
-                        "Two-step sign-in is already on for your account.", status=409)
+                        _l("Two-step sign-in is already on for your account."), status=409)
     if factor is None:
         factor = TotpFactor(user_id=user.id, secret=pyotp.random_base32(32))
         db.session.add(factor)
         db.session.commit()
     uri = _totp(factor).provisioning_uri(name=user.email,
                                          issuer_name=current_app.config["SITE_NAME"])
-    qr = segno.make(uri, error="m").svg_inline(scale=4, title="QR code for your authenticator app",
-                                               svgclass="qr")
+    title = str(_l("QR code for your authenticator app"))
+    qr = segno.make(uri, error="m").svg_inline(scale=4, title=title, svgclass="qr")
     return Enrolment(secret=factor.secret, uri=uri, qr_svg=qr)
 
 
@@ -106,7 +107,7 @@ def confirm(user: User, code: str, *, client: Client | None = None) -> list[str]
     factor = factor_of(user)
     if factor is None or factor.confirmed:
         raise FlowError("two_factor.not_enrolling",
-                        "Start again from your account page.", status=409)
+                        _l("Start again from your account page."), status=409)
     if not _accept(factor, code):
         raise InvalidInput("two_factor.wrong_code", WRONG_CODE, field="code")
     factor.confirmed_at = clock.now()
@@ -149,7 +150,7 @@ def regenerate_recovery_codes(user: User, *, session: Session | None,
     """
     sessions.require_recent(session, then="recovery-codes")
     if not enrolled(user):
-        raise FlowError("two_factor.not_enrolled", "Two-step sign-in is not on.", status=409)
+        raise FlowError("two_factor.not_enrolled", _l("Two-step sign-in is not on."), status=409)
     codes = _replace_recovery_codes(user)
     record("two_factor.recovery_codes_replaced", user=user, client=client)
     notify(user, "codes_replaced")
@@ -171,10 +172,11 @@ def recovery_codes_text(user: User, codes: list[str]) -> str:
         RecoveryCode.code_hash.in_(hashes)))) if hashes else set()
     if not hashes or found != hashes:
         raise InvalidInput("two_factor.codes_unknown",
-                           "These codes are no longer valid. Make new ones.")
-    site = current_app.config["SITE_NAME"]
-    lines = [f"Recovery codes for {user.email} at {site} ({current_app.config['BASE_URL']})",
-             "Each works once, in place of a code from your authenticator app.", ""]
+                           _l("These codes are no longer valid. Make new ones."))
+    config = current_app.config
+    lines = [str(_l("Recovery codes for %(email)s at %(site)s (%(url)s)", email=user.email,
+                    site=config["SITE_NAME"], url=config["BASE_URL"])),
+             str(_l("Each works once, in place of a code from your authenticator app.")), ""]
     return "\n".join([*lines, *(_grouped(code) for code in cleaned), ""])
 
 
@@ -185,7 +187,7 @@ def disable(user: User, *, session: Session | None, client: Client | None = None
     """
     sessions.require_recent(session, then="two-factor-off")
     if factor_of(user) is None:
-        raise FlowError("two_factor.not_enrolled", "Two-step sign-in is not on.", status=409)
+        raise FlowError("two_factor.not_enrolled", _l("Two-step sign-in is not on."), status=409)
     _remove_totp(user)
     record("two_factor.removed", user=user, client=client, factor="totp", by="owner")
     notify(user, "removed", by_admin=False)

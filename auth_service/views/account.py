@@ -53,8 +53,8 @@ FORMS_AFTER_REAUTH = {
 
 # Buttons that need a recent sign-in, to press once more after it: endpoint and label.
 AFTER_REAUTH_BUTTONS = {
-    "recovery-codes": ("two_factor.regenerate", "Make new recovery codes"),
-    "two-factor-off": ("two_factor.disable", "Turn off two-step sign-in"),
+    "recovery-codes": ("two_factor.regenerate", _l("Make new recovery codes")),
+    "two-factor-off": ("two_factor.disable", _l("Turn off two-step sign-in")),
 }
 
 
@@ -154,7 +154,7 @@ def after_reauth() -> Response | tuple[str, int]:
     if kind == "passkey-remove" and target.isdigit():
         return show("account/continue.html", ButtonForm(), user=current_user,
                     action=url_for("passkeys.remove", credential_id=int(target)),
-                    label="Remove the passkey")
+                    label=_l("Remove the passkey"))
     if kind == "unlink" and target.isdigit():
         return show("account/continue.html", ButtonForm(), user=current_user,
                     action=url_for("account.unlink", identity_id=int(target)),

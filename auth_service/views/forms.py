@@ -103,9 +103,9 @@ class ConfirmForm(FlaskForm):
 class CodeForm(FlaskForm):
     """A second factor's code: six digits from the app, or a recovery code."""
 
-    code = StringField("Code", validators=[
-        DataRequired("Enter the code."),
-        Length(max=64, message="That is too long for a code."),
+    code = StringField(_l("Code"), validators=[
+        DataRequired(_l("Enter the code.")),
+        Length(max=64, message=_l("That is too long for a code.")),
     ], render_kw={"autocomplete": "one-time-code", "autocapitalize": "none",
                   "spellcheck": "false", "maxlength": 64})
 
