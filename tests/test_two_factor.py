@@ -259,6 +259,14 @@ def test_reset_2fa_removes_the_factor_audited_and_mailed(
     assert again.exit_code == 0 and "nothing to remove" in again.output
 
 
+def test_the_export_lists_the_factors_without_their_secrets(enrolled, runner, db_session):
+    import json
+    data = json.loads(runner.invoke(["users", "export", READER]).output)["second_factors"]
+    assert data["totp"]["confirmed"] is True and data["recovery_codes_left"] == 10
+    secret = db_session.scalar(select(TotpFactor.secret))
+    assert secret not in json.dumps(data)
+
+
 def test_reset_2fa_of_an_unknown_address_is_one_line_and_exit_1(runner):
     result = runner.invoke(["users", "reset-2fa", "nobody@example.com"])
     assert result.exit_code == 1

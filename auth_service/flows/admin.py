@@ -13,7 +13,7 @@ from sqlalchemy import func, or_, select
 from auth_service import clock
 from auth_service.errors import FlowError
 from auth_service.extensions import db
-from auth_service.flows import account, credentials, recovery, sessions, verification
+from auth_service.flows import account, credentials, recovery, sessions, two_factor, verification
 from auth_service.flows.account import clean_display_name
 from auth_service.flows.addresses import find_by_email, normalize_email
 from auth_service.flows.audit import CLI, record
@@ -156,6 +156,7 @@ def export(user: User) -> dict[str, Any]:
         "identities": [identity_dict(i) for i in identities_of(user)],
         "sessions": [session_dict(s) for s in sessions_of(user, active_only=False)],
         "audit_events": [event_dict(e) for e in reversed(events_of(user))],
+        "second_factors": two_factor.summary(user),
         "emails": [{"id": m.id, "template": m.template, "subject": m.subject,
                     "status": m.status, "created_at": _iso(m.created_at),
                     "sent_at": _iso(m.sent_at)} for m in outbox],
@@ -187,7 +188,8 @@ def identity_dict(identity: Identity) -> dict[str, Any]:
 
 
 def session_dict(session: Session) -> dict[str, Any]:
-    return {"id": session.id, "method": session.method, "ip": session.ip,
+    return {"id": session.id, "method": session.method, "amr": list(session.amr or ()),
+            "auth_time": _iso(session.auth_time), "ip": session.ip,
             "user_agent": session.user_agent, "created_at": _iso(session.created_at),
             "last_seen_at": _iso(session.last_seen_at), "expires_at": _iso(session.ends_at),
             "revoked_at": _iso(session.revoked_at), "revoked_reason": session.revoked_reason}

@@ -210,6 +210,26 @@ def reset(user: User, *, client: Client | None = None) -> dict[str, int]:
     return removed
 
 
+def summary(user: User) -> dict[str, Any]:
+    """The account's second factors for an export or an admin (never a secret)."""
+    factor = factor_of(user)
+    credentials = db.session.scalars(select(WebAuthnCredential).where(
+        WebAuthnCredential.user_id == user.id).order_by(WebAuthnCredential.id))
+    return {
+        "totp": None if factor is None else {
+            "confirmed": factor.confirmed, "created_at": _iso(factor.created_at),
+            "confirmed_at": _iso(factor.confirmed_at)},
+        "recovery_codes_left": recovery_codes_left(user),
+        "passkeys": [{"name": c.name, "created_at": _iso(c.created_at),
+                      "last_used_at": _iso(c.last_used_at), "transports": c.transports}
+                     for c in credentials],
+    }
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
 def notify(user: User, variant: str, *, folder: str = "two_factor", **context: Any) -> None:
     """Tell the owner by email (templates/email/<folder>/<variant>/); no commit."""
     enqueue(f"{folder}/{variant}", to=user.email, user=user, at=clock.now(),
