@@ -38,13 +38,13 @@ docs: install
 .PHONY: translations
 TRANSLATIONS := auth_service/translations
 translations: install
-	$(BIN)/pybabel extract --quiet -F babel.cfg -k _l --no-location --omit-header \
+	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_ngettext:1,2 --no-location --omit-header \
 	  --sort-output -o $(TRANSLATIONS)/messages.pot .
-	$(if $(NEW),$(BIN)/pybabel init --quiet -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) -l $(NEW))
+	$(if $(NEW),$(BIN)/pybabel -q init -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) -l $(NEW))
 	for code in $$(ls $(TRANSLATIONS) | grep -v messages.pot); do \
-	  $(BIN)/pybabel update --quiet --no-fuzzy-matching --ignore-obsolete \
+	  $(BIN)/pybabel -q update --no-fuzzy-matching --ignore-obsolete \
 	    --init-missing -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) -l $$code || exit 1; done
-	$(BIN)/pybabel compile --quiet --statistics -d $(TRANSLATIONS)
+	$(BIN)/pybabel compile --statistics -d $(TRANSLATIONS)
 
 lint: install
 	$(BIN)/ruff check auth_service tests migrations bench examples

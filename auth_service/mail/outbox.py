@@ -9,22 +9,24 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app, render_template
-from flask_babel import force_locale
+from flask_babel import force_locale, lazy_ngettext
+from flask_babel.speaklater import LazyString
 
 from auth_service import i18n
 from auth_service.extensions import db
 from auth_service.models import OutboxMessage
 
 
-def expires_in(seconds: int) -> str:
-    """A link's lifetime in words for an email, never overstated: "48 hours", "30 minutes"."""
+def expires_in(seconds: int) -> LazyString:
+    """A link's lifetime in words for an email, never overstated: "48 hours", "30 minutes".
+
+    Lazy: it is put into words in the language the email is rendered in.
+    """
     if seconds >= 2 * 3600:
-        count, unit = seconds // 3600, "hour"
-    elif seconds >= 60:
-        count, unit = seconds // 60, "minute"
-    else:
-        count, unit = seconds, "second"
-    return f"{count} {unit}{'' if count == 1 else 's'}"
+        return lazy_ngettext("%(num)d hour", "%(num)d hours", seconds // 3600)
+    if seconds >= 60:
+        return lazy_ngettext("%(num)d minute", "%(num)d minutes", seconds // 60)
+    return lazy_ngettext("%(num)d second", "%(num)d seconds", seconds)
 
 
 def enqueue(template: str, to: str, *, language: str | None = None,

@@ -27,6 +27,19 @@ from auth_service.views.two_factor import after_reauth_first_factor
 bp = Blueprint("account", __name__, url_prefix="/account")
 
 
+@bp.app_context_processor
+def _sign_in_methods() -> dict[str, object]:
+    return {"sign_in_method": sign_in_method}
+
+
+def sign_in_method(method: str) -> str:
+    """How a session was signed in to, in the reader's words: "a password", "Google"."""
+    if method == "password":
+        return str(_l("a password"))
+    provider = registry.get(method)
+    return provider.label if provider else method
+
+
 NOTICES = {
     "password": _l("Your password was changed. Other devices were signed out."),
     "revoked": _l("That session was signed out."),
@@ -143,7 +156,7 @@ def after_reauth() -> Response | tuple[str, int]:
     if kind == "link" and registry.get(target):
         return show("account/continue.html", ButtonForm(), user=current_user,
                     action=url_for("social_login.start_link", name=target),
-                    label=_l("Link %(label)s", label=registry.get(target).label))
+                    label=_l("Link %(provider)s", provider=registry.get(target).label))
     if kind in FORMS_AFTER_REAUTH:  # a form to fill in again: back to it, not a button
         done, anchor = FORMS_AFTER_REAUTH[kind]
         return redirect(url_for("account.index", done=done, _anchor=anchor), code=303)
@@ -158,7 +171,7 @@ def after_reauth() -> Response | tuple[str, int]:
     if kind == "unlink" and target.isdigit():
         return show("account/continue.html", ButtonForm(), user=current_user,
                     action=url_for("account.unlink", identity_id=int(target)),
-                    label="Unlink")
+                    label=_l("Unlink"))
     return redirect(url_for("account.index"), code=303)
 
 

@@ -11,7 +11,6 @@ from flask import Blueprint, current_app, make_response, render_template, reques
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from auth_service.i18n import N_
 from auth_service.providers import registry
 from auth_service.security.headers import CSP
 from auth_service.views.common import trusted_return_to
@@ -21,11 +20,6 @@ bp = Blueprint("widget", __name__, url_prefix="/widget")
 SIZES = ("small", "medium", "large")
 VERBS = {"continue_with": "Continue with", "login_with": "Log in with",
          "sign_in_with": "Sign in with"}
-# The button's words, whole (%(provider)s: the provider's name), per verb; the
-# template translates them.
-BUTTONS = {"continue_with": N_("Continue with %(provider)s"),
-           "login_with": N_("Log in with %(provider)s"),
-           "sign_in_with": N_("Sign in with %(provider)s")}
 TRUE = {"1", "true", "yes", "on"}
 
 
@@ -44,7 +38,7 @@ def login_buttons() -> Response:
     signed_in = current_user.is_authenticated
     body = render_template(
         "widget/login_buttons.html",
-        providers=registry.all_providers(), size=size, verb=VERBS[kind], button=BUTTONS[kind],
+        providers=registry.all_providers(), size=size, verb=VERBS[kind],
         show_face=show_face and signed_in, hide=hide_if_logged and signed_in,
         return_to=return_to, reader=current_user if signed_in else None)
     response = make_response(body)
