@@ -21,10 +21,16 @@ from auth_service.client_session import (
     cookie_value,
     login_url,
     logout_url,
+    step_up_url,
 )
 from auth_service.client_tokens import BackchannelLogout, InvalidToken, TokenVerifier
-from auth_service.client_web import AuthMiddleware, AuthSession, reader_required
+from auth_service.client_web import (
+    AuthMiddleware,
+    AuthSession,
+    reader_required,
+    second_factor_required,
+)
 
 __all__ = ["AuthMiddleware", "AuthSession", "BackchannelLogout", "InvalidToken", "Reader",
            "SessionClient", "TokenSessionClient", "TokenVerifier", "cookie_value", "login_url",
-           "logout_url", "reader_required"]
+           "logout_url", "reader_required", "second_factor_required", "step_up_url"]

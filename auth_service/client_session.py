@@ -43,6 +43,8 @@ from auth_service.client_tokens import InvalidToken, TokenVerifier
 log = logging.getLogger("auth_service.client")
 
 DEFAULT_COOKIE = "auth_session"
+# The amr values that mean a second factor was part of the sign-in.
+SECOND_FACTOR_AMR = frozenset({"otp", "hwk"})
 # RFC 6265 cookie-octets: anything else cannot be a token the service issued, and
 # would let a crafted cookie smuggle a second cookie or a header into our request.
 _COOKIE_VALUE = re.compile(r"[!#-+\--:<-\[\]-~]+")
@@ -73,6 +75,21 @@ class Reader:
     roles: tuple[str, ...]
     session_id: str
     expires_at: datetime
+    # How the reader signed in (RFC 8176: "pwd", "oidc", "otp", "hwk") and when they last
+    # proved who they are: what a page that needs more than a session checks.
+    amr: tuple[str, ...] = ()
+    auth_time: datetime | None = None
+
+    @property
+    def has_second_factor(self) -> bool:
+        """Whether this session's sign-in included a second factor (an app's code, a passkey)."""
+        return bool(set(self.amr) & SECOND_FACTOR_AMR)
+
+    def signed_in_within(self, seconds: float) -> bool:
+        """Whether the reader proved who they are at most ``seconds`` ago."""
+        if self.auth_time is None:
+            return False
+        return (datetime.now(UTC) - self.auth_time).total_seconds() <= seconds
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Reader:
@@ -87,6 +104,8 @@ class Reader:
             roles=tuple(str(role) for role in user.get("roles") or ()),
             session_id=str(session["id"]),
             expires_at=_parse_time(session["expires_at"]),
+            amr=tuple(str(value) for value in session.get("amr") or ()),
+            auth_time=_parse_time(session["auth_time"]) if session.get("auth_time") else None,
         )
 
     @classmethod
@@ -101,6 +120,9 @@ class Reader:
             roles=tuple(str(role) for role in claims.get("roles") or ()),
             session_id=str(claims["sid"]),
             expires_at=datetime.fromtimestamp(int(claims["exp"]), UTC),
+            amr=tuple(str(value) for value in claims.get("amr") or ()),
+            auth_time=(datetime.fromtimestamp(int(claims["auth_time"]), UTC)
+                       if claims.get("auth_time") is not None else None),
         )
 
     @property
@@ -121,6 +143,19 @@ def login_url(base_url: str, return_to: str | None = None) -> str:
     content site's origin must be listed there.
     """
     return _service_page(base_url, "/login", return_to)
+
+
+def step_up_url(base_url: str, return_to: str, *, max_age: int = 0) -> str:
+    """The service's sign-in page asking for a sign-in at most ``max_age`` seconds old.
+
+    A reader whose session began earlier signs in again (their second factor
+    included, when they have one), then comes back to ``return_to``; one who
+    signed in recently enough goes straight back. ``max_age=0``: always again.
+    """
+    if max_age < 0:
+        raise ValueError("max_age must be 0 or more seconds")
+    query = urlencode({"return_to": return_to, "max_age": int(max_age)})
+    return f"{base_url.rstrip('/')}/login?{query}"
 
 
 def logout_url(base_url: str, return_to: str | None = None) -> str:

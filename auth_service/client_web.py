@@ -20,6 +20,7 @@ from auth_service.client_session import (
     cookie_value,
     login_url,
     logout_url,
+    step_up_url,
 )
 
 EXTENSION_KEY = "auth_session"
@@ -115,6 +116,11 @@ class AuthSession:
         """The service's sign-in page, coming back to ``return_to`` (default: this page)."""
         return login_url(self.public_url(), return_to or request.url)
 
+    def step_up_url(self, return_to: str | None = None, *, max_age: int = 0) -> str:
+        """The service's sign-in page asking for a sign-in at most ``max_age`` seconds old,
+        then back to ``return_to`` (default: this page)."""
+        return step_up_url(self.public_url(), return_to or request.url, max_age=max_age)
+
     def logout_url(self, return_to: str | None = None) -> str:
         """The service's sign-out page, coming back to ``return_to`` (default: this page)."""
         return logout_url(self.public_url(), return_to or request.url)
@@ -142,6 +148,47 @@ def reader_required(view: View) -> View:
         return view(*args, **kwargs)
 
     return wrapper  # type: ignore[return-value]
+
+
+# A reader who signed in this recently and still has no second factor has none to give:
+# asking again would loop, so they are told to turn one on instead.
+JUST_SIGNED_IN = 120
+NO_SECOND_FACTOR = (
+    "<!doctype html><title>Two-step sign-in needed</title><h1>Two-step sign-in needed</h1>"
+    "<p>This page needs a sign-in with a second factor: a code from an authenticator app or "
+    'a passkey. <a href="{url}">Turn on two-step sign-in</a>, then come back.</p>')
+
+
+def second_factor_required(view: View | None = None, *,
+                           max_age: int | None = None) -> Any:
+    """Decorate a Flask view that needs a sign-in with a second factor (``Reader.amr``).
+
+    ``@second_factor_required`` or ``@second_factor_required(max_age=300)`` (the
+    sign-in at most that many seconds old as well). Anonymous visitors go to sign
+    in; a reader whose sign-in lacks the factor (or is too old) is sent to sign in
+    again (:func:`step_up_url`, ``max_age=0``) and comes back. A reader who just did
+    and still has no second factor gets a 403 page pointing at the service's
+    /account/two-factor, instead of a loop. Needs :class:`AuthSession` on the app.
+    """
+
+    def decorate(inner: View) -> View:
+        @wraps(inner)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            reader = g.get("reader")
+            service = AuthSession.public_url()
+            if reader is None:
+                return redirect(login_url(service, request.url))
+            fresh = max_age is None or reader.signed_in_within(max_age)
+            if reader.has_second_factor and fresh:
+                return inner(*args, **kwargs)
+            if not reader.has_second_factor and reader.signed_in_within(JUST_SIGNED_IN):
+                page = NO_SECOND_FACTOR.format(url=f"{service}/account/two-factor")
+                return page, 403, {"Content-Type": "text/html; charset=utf-8"}
+            return redirect(step_up_url(service, request.url, max_age=0))
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate(view) if view is not None else decorate
 
 
 # --- plain WSGI ------------------------------------------------------------------------

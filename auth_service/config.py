@@ -63,6 +63,10 @@ def _languages(raw: str) -> tuple[str, ...]:
     return codes
 
 
+def _words(raw: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(part.strip().lower() for part in raw.split(",") if part.strip()))
+
+
 def _url(raw: str) -> str:
     value = raw.strip()
     if not (value.startswith(("https://", "http://")) and urlsplit(value).hostname):
@@ -191,6 +195,10 @@ SETTINGS: tuple[Setting, ...] = (
             "on with console mail"),
     Setting("REQUIRE_CONFIRMED_EMAIL", _bool, True,
             "accounts cannot sign in before their address is confirmed"),
+    Setting("REQUIRE_2FA_ROLES", _words, (),
+            "comma list of roles (e.g. `admin`) whose accounts must turn on two-step sign-in "
+            "(an authenticator app or a passkey) before anything else: their pages lead to "
+            "`/account/two-factor` until they do", "none"),
     Setting("CONFIRM_MAX_AGE", _int, 48 * 3600, "seconds a confirmation link lives"),
     Setting("RESET_MAX_AGE", _int, 3600, "seconds a reset link lives"),
     Setting("ARGON2_TIME_COST", _int, 3,

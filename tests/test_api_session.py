@@ -44,6 +44,8 @@ def test_valid_cookie_gives_the_reader(app, token, db_session):
         "session": {
             "id": session.id,
             "expires_at": session.idle_expires_at.isoformat().replace("+00:00", "Z"),
+            "amr": ["pwd"],
+            "auth_time": session.created_at.isoformat().replace("+00:00", "Z"),
         },
     }
     assert response.headers["X-Auth-User-Id"] == str(user.id)

@@ -209,7 +209,9 @@ def test_export_is_everything_as_json(runner, browser, signed_in, db_session):
     db_session.commit()
     data = json.loads(runner.invoke(["users", "export", "ann@example.com"]).output)
     assert set(data) == {"account", "identities", "sessions", "consents", "audit_events",
-                         "emails", "exported_at"}
+                         "emails", "second_factors", "exported_at"}
+    assert data["second_factors"] == {"totp": None, "recovery_codes_left": 0, "passkeys": []}
+    assert data["sessions"][0]["amr"] == ["pwd"]
     assert data["account"]["email"] == "ann@example.com"
     assert data["identities"][0]["subject"] == "g-1"
     assert data["sessions"][0]["method"] == "password"

@@ -16,7 +16,8 @@ from auth_service.cli.output import (
     table,
     when,
 )
-from auth_service.flows import admin, personal_data
+from auth_service.flows import admin, personal_data, two_factor
+from auth_service.flows.audit import CLI
 
 EMAIL = click.argument("email")
 
@@ -162,6 +163,19 @@ def send_reset(email: str) -> None:
 def revoke_sessions(email: str) -> None:
     count = admin.revoke_sessions(admin.get_account(email))
     click.echo(f"Ended {count} session{'s' if count != 1 else ''} of {email}.")
+
+
+@_simple("reset-2fa", "Remove the account's second factors (authenticator app, recovery codes, "
+         "passkeys) for a reader who lost them; audited, and the owner is told by email.",
+         "ann@example.com")
+def reset_2fa(email: str) -> None:
+    removed = two_factor.reset(admin.get_account(email), client=CLI)
+    if not (removed["totp"] or removed["passkeys"]):
+        click.echo(f"{email} had no second factor; nothing to remove.")
+        return
+    parts = [*(["the authenticator app"] if removed["totp"] else []),
+             f"{removed['recovery_codes']} recovery code(s)", f"{removed['passkeys']} passkey(s)"]
+    click.echo(f"Removed {', '.join(parts)} from {email}: the password alone signs in now.")
 
 
 @_simple("export", "Print everything held about the account as JSON (data-access request).",

@@ -9,20 +9,23 @@ from __future__ import annotations
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
-from auth_service import clock
 from auth_service.errors import FlowError, Unconfirmed
 from auth_service.extensions import db
 from auth_service.flows import address_proof
 from auth_service.flows.addresses import find_by_email, normalize_email
 from auth_service.flows.audit import Client, record
-from auth_service.models import User
+from auth_service.flows.pending_sign_in import SignIn, first_factor_passed
 from auth_service.security.passwords import hash_password, needs_rehash, verify_password
 
 FAILED_MESSAGE = _l("That email and password don't match an account. Check them and try again.")
 
 
-def authenticate(raw_email: str, password: str, *, client: Client | None = None) -> User:
-    """Return the account whose credentials these are; commits the audit row either way.
+def authenticate(raw_email: str, password: str, *, client: Client | None = None,
+                 return_to: str | None = None) -> SignIn:
+    """Sign in to the account whose credentials these are; commits the audit row either way.
+
+    Returns a SignIn: complete, or waiting for the account's second factor
+    (flows/pending_sign_in.py), which then brings the reader to ``return_to``.
 
     Raises FlowError ``login.failed`` (unknown address or wrong password, same text),
     ``login.disabled`` or Unconfirmed (only after a correct password: it carries the
@@ -46,7 +49,4 @@ def authenticate(raw_email: str, password: str, *, client: Client | None = None)
                           proof=address_proof.browser_proof(user))
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-    user.last_login_at = clock.now()
-    record("login.succeeded", user=user, client=client, method="password")
-    db.session.commit()
-    return user
+    return first_factor_passed(user, method="password", client=client, return_to=return_to)

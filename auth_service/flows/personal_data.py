@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from auth_service import clock
 from auth_service.extensions import db
-from auth_service.flows import policies, sessions
+from auth_service.flows import policies, sessions, two_factor
 from auth_service.flows.audit import Client, record
 from auth_service.models import AuditEvent, Identity, OutboxMessage, PolicyConsent, Session, User
 
@@ -30,6 +30,7 @@ def export(user: User) -> dict[str, Any]:
         "sessions": [session_dict(s) for s in sessions_of(user, active_only=False)],
         "consents": [consent_dict(c) for c in policies.accepted_by(user)],
         "audit_events": [event_dict(e) for e in reversed(events_of(user))],
+        "second_factors": two_factor.summary(user),
         "emails": [{"id": m.id, "template": m.template, "subject": m.subject,
                     "status": m.status, "created_at": _iso(m.created_at),
                     "sent_at": _iso(m.sent_at)} for m in outbox],
@@ -93,7 +94,8 @@ def identity_dict(identity: Identity) -> dict[str, Any]:
 
 
 def session_dict(session: Session) -> dict[str, Any]:
-    return {"id": session.id, "method": session.method, "ip": session.ip,
+    return {"id": session.id, "method": session.method, "amr": list(session.amr or ()),
+            "auth_time": _iso(session.auth_time), "ip": session.ip,
             "user_agent": session.user_agent, "created_at": _iso(session.created_at),
             "last_seen_at": _iso(session.last_seen_at), "expires_at": _iso(session.ends_at),
             "revoked_at": _iso(session.revoked_at), "revoked_reason": session.revoked_reason}

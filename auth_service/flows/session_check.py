@@ -42,6 +42,9 @@ class Check:
 
     session_id: str
     ends_at: datetime
+    # How (RFC 8176 values) and when the reader last proved who they are.
+    amr: list[str]
+    auth_time: datetime
     user_id: int
     email: str
     email_verified: bool
@@ -55,8 +58,9 @@ class Check:
 _CHECK = (
     select(
         Session.id, Session.user_id, Session.last_seen_at, Session.idle_expires_at,
-        Session.expires_at, Session.revoked_at, User.email, User.display_name,
-        User.avatar_url, User.email_confirmed_at, User.is_admin, User.disabled_at,
+        Session.expires_at, Session.revoked_at, Session.amr, Session.auth_time, User.email,
+        User.display_name, User.avatar_url, User.email_confirmed_at, User.is_admin,
+        User.disabled_at,
     )
     .join_from(Session, User, User.id == Session.user_id)
     .where(Session.token_hash == bindparam("token_hash"))
@@ -96,6 +100,8 @@ def _check(token: str) -> Check | None:
     return Check(
         session_id=row.id,
         ends_at=Session.ends_at.fget(row),
+        amr=list(row.amr or ()),
+        auth_time=row.auth_time,
         user_id=row.user_id,
         email=row.email,
         email_verified=User.email_confirmed.fget(row),

@@ -26,7 +26,7 @@ from auth_service.errors import FlowError, InvalidInput, ReauthRequired
 from auth_service.extensions import db
 from auth_service.flows.audit import Client, record
 from auth_service.models import Session, User
-from auth_service.oidc import signout
+from auth_service.oidc import claims, signout
 from auth_service.security.passwords import verify_password
 
 # last_seen is written at most this often per session, so the check stays a read.
@@ -58,8 +58,13 @@ class Active:
     user: User
 
 
-def start(user: User, *, method: str, client: Client | None = None) -> Started:
-    """Create a session for ``user``; commits. ``method`` is "password" or a provider name."""
+def start(user: User, *, method: str, amr: list[str] | None = None,
+          client: Client | None = None) -> Started:
+    """Create a session for ``user``; commits.
+
+    ``method`` is "password", a provider name or "passkey"; ``amr`` how the reader
+    proved it (RFC 8176: ["pwd", "otp"]…), by default what ``method`` alone says.
+    """
     now = clock.now()
     config = current_app.config
     client = client or Client()
@@ -75,6 +80,8 @@ def start(user: User, *, method: str, client: Client | None = None) -> Started:
         ip=client.ip,
         user_agent=(client.user_agent or "")[:255] or None,
         method=method,
+        amr=list(amr or claims.amr_for(method)),
+        auth_time=now,
     )
     db.session.add(session)
     db.session.commit()
@@ -173,10 +180,17 @@ def find_for(user: User, session_id: str) -> Session | None:
     return session if session is not None and session.user_id == user.id else None
 
 
-def mark_reauthenticated(session: Session) -> None:
-    """The reader just proved who they are again in this session; commits."""
-    db.session.execute(update(Session).where(Session.id == session.id)
-                       .values(reauthenticated_at=clock.now()))
+def mark_reauthenticated(session: Session, amr: list[str] | None = None) -> None:
+    """The reader just proved who they are again in this session; commits.
+
+    ``auth_time`` moves to now; ``amr`` (how they proved it), when given, replaces
+    the session's, so a site asking for a second factor sees the newest proof.
+    """
+    now = clock.now()
+    values: dict[str, object] = {"reauthenticated_at": now, "auth_time": now}
+    if amr:
+        values["amr"] = list(amr)
+    db.session.execute(update(Session).where(Session.id == session.id).values(values))
     db.session.commit()
 
 
@@ -191,11 +205,10 @@ def require_recent(session: Session | None, *, then: str) -> None:
         raise ReauthRequired(then)
 
 
-def reauthenticate(user: User, session: Session, password: str, *,
-                   client: Client | None = None) -> None:
-    """The reader proves it is them again with their password; commits either way.
+def check_password_again(user: User, password: str, *, client: Client | None = None) -> None:
+    """The password of a re-authentication (flows/pending_sign_in.py carries on from here).
 
-    Raises InvalidInput ``account.wrong_password`` (audited as a failed sign-in).
+    Raises InvalidInput ``account.wrong_password`` (audited as a failed sign-in; commits).
     """
     if user.password_hash is None or not verify_password(user.password_hash, password):
         record("login.failed", user=user, client=client, reason="bad_credentials",
@@ -203,8 +216,6 @@ def reauthenticate(user: User, session: Session, password: str, *,
         db.session.commit()
         raise InvalidInput("account.wrong_password", _l("That password is not right."),
                            field="password")
-    record("account.reauthenticated", user=user, client=client, method="password")
-    mark_reauthenticated(session)
 
 
 def revoke_own(user: User, session_id: str, *, client: Client | None = None) -> Session:

@@ -21,9 +21,10 @@ from sqlalchemy.exc import IntegrityError
 from auth_service import clock
 from auth_service.errors import FlowError, Unconfirmed
 from auth_service.extensions import db
-from auth_service.flows import address_proof, policies, registration, sessions, verification
+from auth_service.flows import address_proof, pending_sign_in, policies, registration, verification
 from auth_service.flows.addresses import find_by_email, normalize_email
 from auth_service.flows.audit import Client, record
+from auth_service.flows.pending_sign_in import SignIn, first_factor_passed
 from auth_service.i18n import N_
 from auth_service.models import Identity, Session, User
 from auth_service.providers.profile import Profile
@@ -55,13 +56,6 @@ BUSY = "social.busy"
 
 
 @dataclass(frozen=True)
-class SignedIn:
-    """The round trip signed a reader in to this account."""
-
-    user: User
-
-
-@dataclass(frozen=True)
 class NeedsEmail:
     """The provider gave no address (a Facebook account made with a phone number): ask."""
 
@@ -89,8 +83,11 @@ def find_identity(provider: str, subject: str) -> Identity | None:
 
 
 def sign_in(profile: Profile, *, label: str, client: Client | None = None,
-            ) -> SignedIn | NeedsEmail:
+            return_to: str | None = None) -> SignIn | NeedsEmail:
     """The account this provider account signs in to, created if new; commits.
+
+    The SignIn may wait for the account's second factor (flows/pending_sign_in.py):
+    a provider's round trip never skips it.
 
     Returns NeedsEmail when the provider gave no address and no account is linked.
     Raises FlowError ``social.account_exists`` (the address belongs to an account
@@ -102,7 +99,7 @@ def sign_in(profile: Profile, *, label: str, client: Client | None = None,
         user = db.session.get(User, identity.user_id)
         assert user is not None  # identities cascade with their account
         _refresh(identity, profile)
-        return _signed_in(user, profile, client)
+        return _signed_in(user, profile, client, return_to)
 
     email = _usable_email(profile)
     if email is None:
@@ -119,7 +116,7 @@ def sign_in(profile: Profile, *, label: str, client: Client | None = None,
                    "Sign in to it (or reset its password), then link %(label)s from your "
                    "account page.", label=label), status=409)
         _attach(existing, profile, client, automatic=True)
-        return _signed_in(existing, profile, client)
+        return _signed_in(existing, profile, client, return_to)
 
     user = User(email=email, display_name=profile.name, avatar_url=profile.avatar_url,
                 email_confirmed_at=clock.now() if profile.email_verified else None,
@@ -129,13 +126,13 @@ def sign_in(profile: Profile, *, label: str, client: Client | None = None,
         db.session.flush()
     except IntegrityError:  # the same address registered a moment ago: try again as existing
         db.session.rollback()
-        return sign_in(profile, label=label, client=client)
+        return sign_in(profile, label=label, client=client, return_to=return_to)
     db.session.add(_new_identity(user, profile))
     policies.record_acceptance(user, method=profile.provider)
     if not profile.email_verified:
         verification.send_confirmation(user)
     record("registration.created", user=user, client=client, method=profile.provider)
-    return _signed_in(user, profile, client)
+    return _signed_in(user, profile, client, return_to)
 
 
 def sign_up_with_email(profile: Profile, raw_email: str, *, client: Client | None = None) -> str:
@@ -167,17 +164,19 @@ def sign_up_with_email(profile: Profile, raw_email: str, *, client: Client | Non
 
 
 def reauthenticate(user: User, session: Session, profile: Profile, *, label: str,
-                   client: Client | None = None) -> None:
+                   next_step: str, client: Client | None = None) -> str | None:
     """The reader proves it is them again with a provider account linked to theirs; commits.
 
-    Raises FlowError ``social.reauth_mismatch`` (audited) for any other provider account.
+    Returns None, or the key of the pending re-authentication when the account has a
+    second factor (flows/pending_sign_in.reauthenticated). Raises FlowError
+    ``social.reauth_mismatch`` (audited) for any other provider account.
     """
     identity = find_identity(profile.provider, profile.subject)
     if identity is None or identity.user_id != user.id:
         raise failure("social.reauth_mismatch", provider=profile.provider, label=label,
                       user=user, client=client)
-    record("account.reauthenticated", user=user, client=client, method=profile.provider)
-    sessions.mark_reauthenticated(session)
+    return pending_sign_in.reauthenticated(user, session, method=profile.provider,
+                                           next_step=next_step, client=client)
 
 
 def link(user: User, profile: Profile, *, label: str, client: Client | None = None) -> None:
@@ -230,7 +229,8 @@ def _refresh(identity: Identity, profile: Profile) -> None:
     identity.last_used_at = clock.now()
 
 
-def _signed_in(user: User, profile: Profile, client: Client | None) -> SignedIn:
+def _signed_in(user: User, profile: Profile, client: Client | None,
+               return_to: str | None) -> SignIn:
     """Sign-in's last checks, the same as for a password; commits either way."""
     if user.disabled:
         record("login.failed", user=user, client=client, reason="disabled",
@@ -245,7 +245,5 @@ def _signed_in(user: User, profile: Profile, client: Client | None) -> SignedIn:
         db.session.commit()
         raise Unconfirmed(_l("Confirm your email address first: follow the link we emailed "
                              "you, then continue again."), proof=address_proof.browser_proof(user))
-    user.last_login_at = clock.now()
-    record("login.succeeded", user=user, client=client, method=profile.provider)
-    db.session.commit()
-    return SignedIn(user)
+    return first_factor_passed(user, method=profile.provider, client=client,
+                               return_to=return_to)

@@ -14,9 +14,17 @@ from auth_service.models.oidc import (
 )
 from auth_service.models.outbox import OutboxMessage
 from auth_service.models.policy_consent import PolicyConsent
+from auth_service.models.second_factor import (
+    PendingSignIn,
+    RecoveryCode,
+    TotpFactor,
+    WebAuthnChallenge,
+    WebAuthnCredential,
+)
 from auth_service.models.session import Session
 from auth_service.models.user import User
 
 __all__ = ["AuditEvent", "AuthorizationCode", "Base", "Consent", "Identity", "LogoutDelivery",
-           "OAuthClient", "OAuthState", "OAuthToken", "OutboxMessage", "PolicyConsent", "Session",
-           "SigningKey", "User"]
+           "OAuthClient", "OAuthState", "OAuthToken", "OutboxMessage", "PendingSignIn",
+           "PolicyConsent", "RecoveryCode", "Session", "SigningKey", "TotpFactor", "User",
+           "WebAuthnChallenge", "WebAuthnCredential"]

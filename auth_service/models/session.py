@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from auth_service.models.base import Base, UTCDateTime, now
@@ -23,10 +23,16 @@ class Session(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     ip: Mapped[str | None] = mapped_column(String(45))
     user_agent: Mapped[str | None] = mapped_column(String(255))
-    # How the reader signed in: "password", or a provider name ("google", …).
+    # How the reader signed in: "password", a provider name ("google", …) or "passkey".
     method: Mapped[str] = mapped_column(String(32))
-    # Last time the reader proved who they are (sign-in, or the re-authentication
-    # asked before linking or unlinking a provider).
+    # The same as RFC 8176 Authentication Method References, second factor included:
+    # ["pwd"], ["pwd", "otp"], ["oidc", "hwk"], ["hwk"]. Reported by /api/session and
+    # carried into ID tokens and signed session tokens.
+    amr: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # When the reader last proved who they are: the sign-in, or the re-authentication
+    # asked before a sensitive change (OpenID Connect's auth_time).
+    auth_time: Mapped[datetime] = mapped_column(UTCDateTime(), default=now)
+    # The last of those re-authentications, if any (auth_time is then the same).
     reauthenticated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revoked_reason: Mapped[str | None] = mapped_column(String(32))
@@ -38,7 +44,7 @@ class Session(Base):
 
     @property
     def authenticated_at(self) -> datetime:
-        return self.reauthenticated_at or self.created_at
+        return self.auth_time
 
     def __repr__(self) -> str:
         return f"<Session {self.id} user={self.user_id}>"

@@ -7,18 +7,24 @@ from typing import Any, ClassVar
 
 from authlib.oidc.core import UserInfo
 
-from auth_service.models import User
+from auth_service.models import Session, User
 
 # How the session began, as RFC 8176 Authentication Method References. Every
 # "continue with" provider counts as a federated sign-in, "oidc" (the value the
-# service's /api/session uses too), whatever protocol the provider speaks.
+# service's /api/session uses too), whatever protocol the provider speaks. A
+# second factor adds "otp" (an authenticator app or a recovery code) or "hwk" (a
+# passkey); a passkey alone, with user verification, is "hwk".
 PASSWORD_AMR = ["pwd"]
 FEDERATED_AMR = ["oidc"]
+PASSKEY_AMR = ["hwk"]
 
 
 def amr_for(method: str) -> list[str]:
-    """The ``amr`` claim for a session's ``method`` ("password" or a provider name)."""
-    return list(PASSWORD_AMR if method == "password" else FEDERATED_AMR)
+    """The first factor's ``amr`` for a sign-in ``method`` ("password", "passkey" or a
+    provider name); the session's own ``amr`` adds the second factor to it."""
+    if method == "password":
+        return list(PASSWORD_AMR)
+    return list(PASSKEY_AMR if method == "passkey" else FEDERATED_AMR)
 
 
 class Claims(UserInfo):
@@ -41,19 +47,21 @@ def timestamp(value: datetime) -> int:
     return int(value.timestamp())
 
 
-def session_token_claims(user: User, session_id: str, method: str, *, issuer: str,
+def session_token_claims(user: User, session: Session, *, issuer: str,
                          issued_at: datetime, expires_at: datetime,
                          audience: str | None) -> dict[str, Any]:
-    """The claims of a signed session token (GET /api/session/token)."""
+    """The claims of a signed session token (GET /api/session/token): the reader, and how
+    (``amr``) and when (``auth_time``) the session's sign-in was."""
     claims: dict[str, Any] = {
         "iss": issuer,
         "sub": str(user.id),
-        "sid": session_id,
+        "sid": session.id,
         "email": user.email,
         "email_verified": user.email_confirmed,
         "name": user.name,
         "roles": user.roles,
-        "amr": amr_for(method),
+        "amr": list(session.amr or amr_for(session.method)),
+        "auth_time": timestamp(session.auth_time),
         "iat": timestamp(issued_at),
         "exp": timestamp(expires_at),
     }

@@ -58,7 +58,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
             code_challenge=data.get("code_challenge"),
             code_challenge_method=data.get("code_challenge_method"),
             auth_time=session.authenticated_at,
-            amr=claims.amr_for(session.method),
+            amr=list(session.amr or claims.amr_for(session.method)),
             created_at=now,
             expires_at=now + CODE_TTL,
         )

@@ -54,7 +54,7 @@ def session_token() -> Response:
     now = clock.now()
     expires = min(now + timedelta(seconds=config["SESSION_TOKEN_TTL"]), active.session.ends_at)
     token = keys.sign(claims.session_token_claims(
-        active.user, active.session.id, active.session.method, issuer=config["BASE_URL"],
+        active.user, active.session, issuer=config["BASE_URL"],
         issued_at=now, expires_at=expires,
         audience=audience.rstrip("/") if audience else None), typ=TOKEN_TYPE)
     db.session.commit()

@@ -17,10 +17,12 @@ from auth_service.views import (
     languages,
     login,
     main,
+    passkeys,
     recovery,
     registration,
     session_cookie,
     social_login,
+    two_factor,
     verification,
     widget,
 )
@@ -29,12 +31,13 @@ from auth_service.views import (
 def init_app(app: Flask) -> None:
     """Register blueprints, error handlers, the session loader and the input guard."""
     for module in (main, account, email_change, api, brand, login, registration, verification,
-                   recovery, social_login, widget):
+                   recovery, social_login, two_factor, passkeys, widget):
         app.register_blueprint(module.bp)
     brand.init_app(app)
     errors.init_app(app)
     languages.init_app(app)
     session_cookie.init_app(app)
+    two_factor.init_app(app)
     # First of all hooks: once CSRF checking has parsed the form, the raw body is gone.
     app.before_request_funcs.setdefault(None, []).insert(0, refuse_undecodable_forms)
     app.before_request(refuse_control_characters)

@@ -20,7 +20,14 @@ from flask_wtf import FlaskForm
 
 from auth_service.errors import FlowError, InvalidInput, ReauthRequired
 from auth_service.flows import account as account_flow
-from auth_service.flows import personal_data, policies, recovery
+from auth_service.flows import (
+    passkeys,
+    pending_sign_in,
+    personal_data,
+    policies,
+    recovery,
+    two_factor,
+)
 from auth_service.flows import sessions as session_flow
 from auth_service.providers import registry
 from auth_service.views import limits, session_cookie
@@ -33,6 +40,7 @@ from auth_service.views.forms import (
     DeleteAccountForm,
     ReauthForm,
 )
+from auth_service.views.two_factor import after_reauth_first_factor
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
@@ -83,11 +91,23 @@ NOTICES = {
     "email_sent": Notice(_l("We've sent a link to your new address. Your address changes when "
                             "you open it."), "profile"),
     "site_removed": Notice(_l("That site no longer has access to your account."), "sessions"),
+    "two_factor_off": Notice(_l("Two-step sign-in is off. Signing in no longer asks for a code."),
+                             "security", "two-factor-heading"),
+    "passkey_added": Notice(_l("The passkey was added. You can now sign in with it."),
+                            "security", "passkeys-heading"),
+    "passkey_removed": Notice(_l("The passkey was removed."), "security", "passkeys-heading"),
 }
 
 # What needed a recent sign-in, for a form on a section: the notice that brings it back.
 FORMS_AFTER_REAUTH = {"delete": "confirm_delete", "email": "confirm_email",
                       "export": "confirm_export"}
+
+
+# Buttons that need a recent sign-in, to press once more after it: endpoint and label.
+AFTER_REAUTH_BUTTONS = {
+    "recovery-codes": ("two_factor.regenerate", _l("Make new recovery codes")),
+    "two-factor-off": ("two_factor.disable", _l("Turn off two-step sign-in")),
+}
 
 
 def back(notice: str) -> Response:
@@ -115,6 +135,8 @@ def page(name: str = "profile", *, status: int | None = None, notice: str | None
         "sessions": [(s, describe(s.user_agent), current is not None and s.id == current.id)
                      for s in session_flow.active_for(current_user)],
         "consents": policies.accepted_by(current_user),
+        "two_factor_on": two_factor.enrolled(current_user),
+        "passkeys": passkeys.of(current_user),
         "provider_labels": {p.name: p.label for p in registry.all_providers()},
         "password_form": forms.get("password_form") or ChangePasswordForm(formdata=None),
         "delete_form": forms.get("delete_form") or DeleteAccountForm(formdata=None),
@@ -172,12 +194,12 @@ def reauth() -> Response | tuple[str, int]:
     current = session_cookie.current_session()
     if form.validate_on_submit() and current is not None:
         try:
-            session_flow.reauthenticate(current_user, current, form.password.data,
-                                        client=client())
+            key = pending_sign_in.reauthenticate(current_user, current, form.password.data,
+                                                 next_step=next_step, client=client())
         except InvalidInput as exc:
             attach(form, exc)
         else:
-            return redirect(url_for("account.after_reauth", next=next_step), code=303)
+            return after_reauth_first_factor(key, next_step)
     linked = [registry.get(i.provider) for i in account_flow.identities(current_user)]
     return show("account/reauth.html", form, next=next_step,
                 providers=[p for p in linked if p is not None], user=current_user)
@@ -195,6 +217,14 @@ def after_reauth() -> Response | tuple[str, int]:
                     label=_l("Link %(provider)s", provider=registry.get(target).label))
     if kind in FORMS_AFTER_REAUTH:  # a form to send again: back to it, not a button
         return back(FORMS_AFTER_REAUTH[kind])
+    if kind in AFTER_REAUTH_BUTTONS:  # a button that needed a recent sign-in: press it again
+        endpoint, label = AFTER_REAUTH_BUTTONS[kind]
+        return show("account/continue.html", ButtonForm(), user=current_user,
+                    action=url_for(endpoint), label=label)
+    if kind == "passkey-remove" and target.isdigit():
+        return show("account/continue.html", ButtonForm(), user=current_user,
+                    action=url_for("passkeys.remove", credential_id=int(target)),
+                    label=_l("Remove the passkey"))
     if kind == "unlink" and target.isdigit():
         return show("account/continue.html", ButtonForm(), user=current_user,
                     action=url_for("account.unlink", identity_id=int(target)),

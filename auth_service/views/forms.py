@@ -22,11 +22,12 @@ MAX_EMAIL = 320
 EMAIL_LABEL = _l("Email address")
 
 
-def _email(label: str | LazyString = EMAIL_LABEL, field_id: str | None = None) -> StringField:
+def _email(label: str | LazyString = EMAIL_LABEL, field_id: str | None = None,
+           autocomplete: str = "email") -> StringField:
     return StringField(label, id=field_id, validators=[
         DataRequired(_l("Enter your email address.")),
         Length(max=MAX_EMAIL, message=_l("That is too long for an email address.")),
-    ], render_kw={"autocomplete": "email", "inputmode": "email", "autocapitalize": "none",
+    ], render_kw={"autocomplete": autocomplete, "inputmode": "email", "autocapitalize": "none",
                   "spellcheck": "false", "maxlength": MAX_EMAIL})
 
 
@@ -43,7 +44,8 @@ def _return_to() -> HiddenField:
 
 
 class LoginForm(FlaskForm):
-    email = _email()
+    # "webauthn": the browser offers the reader's passkeys in the address field's autofill.
+    email = _email(autocomplete="username webauthn")
     password = _password(_l("Password"), "current-password")
     return_to = _return_to()
 
@@ -98,6 +100,16 @@ class ConfirmForm(FlaskForm):
         Length(max=passwords.MAX_LENGTH,
                message=_l("Use at most %(num)d characters.", num=passwords.MAX_LENGTH)),
     ], render_kw={"autocomplete": "current-password", "maxlength": passwords.MAX_LENGTH})
+
+
+class CodeForm(FlaskForm):
+    """A second factor's code: six digits from the app, or a recovery code."""
+
+    code = StringField(_l("Code"), validators=[
+        DataRequired(_l("Enter the code.")),
+        Length(max=64, message=_l("That is too long for a code.")),
+    ], render_kw={"autocomplete": "one-time-code", "autocapitalize": "none",
+                  "spellcheck": "false", "maxlength": 64})
 
 
 class ButtonForm(FlaskForm):

@@ -21,6 +21,7 @@ from auth_service.views.common import (
     trusted_return_to,
 )
 from auth_service.views.forms import ButtonForm, LoginForm
+from auth_service.views.two_factor import after_first_factor
 
 bp = Blueprint("login", __name__)
 
@@ -38,7 +39,8 @@ def login() -> Response | tuple[str, int]:
     error: FlowError | None = None
     if form.validate_on_submit():
         try:
-            user = login_flow.authenticate(form.email.data, form.password.data, client=client())
+            result = login_flow.authenticate(form.email.data, form.password.data,
+                                             client=client(), return_to=form.return_to.data)
         except InvalidInput as exc:
             attach(form, exc)
         except Unconfirmed as exc:
@@ -47,8 +49,7 @@ def login() -> Response | tuple[str, int]:
         except FlowError as exc:
             error = exc
         else:
-            session_cookie.start(user, method="password")
-            return go_back(form.return_to.data)
+            return after_first_factor(result)
     status = error.status if error else None
     return show("login/login.html", form, status=status, error=error)
 
@@ -56,13 +57,15 @@ def login() -> Response | tuple[str, int]:
 def _recent_enough(max_age: str | None) -> bool:
     """Whether the reader's sign-in is fresh enough for ``max_age`` (seconds; 0: sign in again).
 
-    A site (or the OpenID provider, for prompt=login and max_age) asks for a fresh
-    sign-in this way; without it, a signed-in reader goes straight back.
+    A site (``auth_service.client.step_up_url``, or the OpenID provider for
+    prompt=login and max_age) asks for a fresh sign-in this way: the session's
+    auth_time must be at most that old. Without it, a signed-in reader goes straight back.
     """
     if max_age is None or not max_age.isdigit() or len(max_age) > 9:
         return True
-    return session_flow.recently_authenticated(session_cookie.current_session(),
-                                               timedelta(seconds=int(max_age)))
+    seconds = int(max_age)
+    return seconds > 0 and session_flow.recently_authenticated(
+        session_cookie.current_session(), timedelta(seconds=seconds))
 
 
 @bp.route("/logout", methods=["GET", "POST"])

@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeAlias
 from urllib.parse import quote
 
@@ -64,6 +65,11 @@ def token_from(environ: Mapping[str, Any], cookie: str) -> str | None:
     return parse_cookie(environ.get("HTTP_COOKIE")).get(cookie)
 
 
+def _iso(value: datetime) -> str:
+    """ISO 8601 in UTC with a "Z", as every time in the answer is written."""
+    return value.isoformat().replace("+00:00", "Z")
+
+
 def _body(check: Check) -> dict[str, object]:
     return {
         "user": {
@@ -76,7 +82,9 @@ def _body(check: Check) -> dict[str, object]:
         },
         "session": {
             "id": check.session_id,
-            "expires_at": check.ends_at.isoformat().replace("+00:00", "Z"),
+            "expires_at": _iso(check.ends_at),
+            "amr": check.amr,
+            "auth_time": _iso(check.auth_time),
         },
     }
 

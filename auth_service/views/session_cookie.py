@@ -44,12 +44,12 @@ def current_session() -> Session | None:
     return g.get("auth_session")
 
 
-def start(user: User, method: str) -> None:
+def start(user: User, method: str, amr: list[str] | None = None) -> None:
     """Sign ``user`` in on this browser with a fresh session (the old one is revoked)."""
     old = current_session()
     if old is not None:
         session_flow.revoke(old, reason="replaced", client=client())
-    started = session_flow.start(user, method=method, client=client())
+    started = session_flow.start(user, method=method, amr=amr, client=client())
     g.auth_session = started.session
     g.auth_new_token = started.token
     g._login_user = user  # Flask-Login's per-request cache of the current user

@@ -36,12 +36,12 @@ from auth_service.views import account, limits, session_cookie
 from auth_service.views.common import (
     attach,
     client,
-    go_back,
     keep_proof,
     show,
     trusted_return_to,
 )
 from auth_service.views.forms import ButtonForm, EmailForm
+from auth_service.views.two_factor import after_first_factor, after_reauth_first_factor
 
 bp = Blueprint("social_login", __name__)
 
@@ -148,11 +148,13 @@ def _finish(provider: registry.Provider, flow: dict[str, Any],
             social_login.link(current_user, profile, label=provider.label, client=client())
             return account.back("linked")
         if intent == "reauth" and current is not None:
-            social_login.reauthenticate(current_user, current, profile, label=provider.label,
-                                        client=client())
-            return redirect(url_for("account.after_reauth", next=flow.get("return_to") or ""),
-                            code=303)
-        result = social_login.sign_in(profile, label=provider.label, client=client())
+            next_step = flow.get("return_to") or ""
+            key = social_login.reauthenticate(current_user, current, profile,
+                                              label=provider.label, next_step=next_step,
+                                              client=client())
+            return after_reauth_first_factor(key, next_step)
+        result = social_login.sign_in(profile, label=provider.label, client=client(),
+                                      return_to=flow.get("return_to"))
     except Unconfirmed as exc:
         keep_proof(exc.proof)  # the confirmation link, opened here, keeps this provider account
         return _problem(provider, exc)
@@ -162,8 +164,7 @@ def _finish(provider: registry.Provider, flow: dict[str, Any],
         session[PENDING_KEY] = {**asdict(result.profile), "return_to": flow.get("return_to"),
                                 "at": int(clock.now().timestamp())}
         return redirect(url_for("social_login.ask_email", name=provider.name), code=303)
-    session_cookie.start(result.user, method=provider.name)
-    return go_back(flow.get("return_to"))
+    return after_first_factor(result)
 
 
 @bp.route("/login/<name>/email", methods=["GET", "POST"])
