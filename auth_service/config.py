@@ -221,6 +221,13 @@ SETTINGS: tuple[Setting, ...] = (
             "seconds before a back-channel logout delivery to a client gives up"),
     Setting("BACKCHANNEL_MAX_ATTEMPTS", _int, 8,
             "tries before a back-channel logout is marked failed (the mail's backoff)"),
+    Setting("METRICS_TOKEN", _str, None,
+            "a secret that reads `/metrics` from anywhere with `Authorization: Bearer <it>`",
+            "unset: by network only"),
+    Setting("METRICS_ALLOW", _networks, ("127.0.0.1/32",),
+            "comma list of networks (CIDRs) that read `/metrics` without the token; the "
+            "client's address is the proxy-aware one (`AUTH_TRUSTED_PROXIES`)",
+            "`127.0.0.1` only"),
     Setting("INSTANCE_PATH", _str, None,
             "folder for the SQLite file, the development secret and the provider slots",
             "`instance/`"),

@@ -19,7 +19,7 @@ from flask_mail import BadHeaderError
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from auth_service import clock
+from auth_service import clock, metrics
 from auth_service.extensions import db
 from auth_service.mail import transport
 from auth_service.models.outbox import FAILED, PENDING, SENT, OutboxMessage
@@ -86,6 +86,7 @@ def deliver_due(limit: int = BATCH) -> Report:
             if message.status == PENDING and message.sent_at is None:
                 _failed(message, exc, report)
     db.session.commit()
+    metrics.mail_delivered(sent=report.sent, retrying=report.retrying, failed=report.failed)
     return report
 
 

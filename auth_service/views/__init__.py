@@ -16,6 +16,8 @@ from auth_service.views import (
     languages,
     login,
     main,
+    metrics,
+    observe,
     recovery,
     registration,
     session_cookie,
@@ -28,7 +30,7 @@ from auth_service.views import (
 def init_app(app: Flask) -> None:
     """Register blueprints, error handlers, the session loader and the input guard."""
     for module in (main, account, email_change, api, brand, login, registration, verification,
-                   recovery, social_login, widget):
+                   recovery, social_login, widget, metrics):
         app.register_blueprint(module.bp)
     brand.init_app(app)
     errors.init_app(app)
@@ -37,6 +39,7 @@ def init_app(app: Flask) -> None:
     # First of all hooks: once CSRF checking has parsed the form, the raw body is gone.
     app.before_request_funcs.setdefault(None, []).insert(0, refuse_undecodable_forms)
     app.before_request(refuse_control_characters)
+    observe.init_app(app)  # after the guard above: its clock starts before every hook
 
     @app.context_processor
     def site() -> dict[str, object]:

@@ -28,7 +28,7 @@ MESSAGES = {
     500: "Something went wrong on our side. Please try again in a moment.",
     503: "The service is temporarily unavailable. Please try again in a moment.",
 }
-JSON_PREFIXES = ("/api/", "/healthz", "/readyz", "/oauth/", "/.well-known/")
+JSON_PREFIXES = ("/api/", "/healthz", "/readyz", "/metrics", "/oauth/", "/.well-known/")
 # The provider's pages that readers' browsers open: errors there are pages too.
 HTML_PATHS = ("/oauth/authorize", "/oauth/logout")
 

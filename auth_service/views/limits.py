@@ -9,10 +9,14 @@ keyed on the string typed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import request
+from flask_limiter import RequestLimit
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
 
+from auth_service import metrics
 from auth_service.extensions import limiter
 from auth_service.flows.addresses import canonical_email
 
@@ -34,12 +38,25 @@ def _account_key() -> str:
     return f"ip:{get_remote_address()}"
 
 
-per_ip = limiter.limit(PER_IP, methods=["POST"], key_func=get_remote_address)
-per_address = limiter.limit(PER_ACCOUNT, methods=["POST"], key_func=_address_key)
+def breach_counter(rule: str) -> Callable[[RequestLimit], None]:
+    """Flask-Limiter's ``on_breach`` for ``rule``: counts the refusal (auth_rate_limit_hits)."""
+
+    def breached(limit: RequestLimit) -> None:
+        metrics.rate_limited(rule)
+
+    return breached
+
+
+per_ip = limiter.limit(PER_IP, methods=["POST"], key_func=get_remote_address,
+                       on_breach=breach_counter("ip"))
+per_address = limiter.limit(PER_ACCOUNT, methods=["POST"], key_func=_address_key,
+                            on_breach=breach_counter("address"))
 # A provider round trip is two GETs (the start, then the provider's redirect back), each
 # of which may make the service call the provider: limited per IP whatever the method.
-round_trip = limiter.limit(PER_IP, key_func=get_remote_address)
+round_trip = limiter.limit(PER_IP, key_func=get_remote_address,
+                           on_breach=breach_counter("provider_round_trip"))
 # For a password typed by someone already holding a session (re-authentication, change
 # of password): the same allowance as sign-in, so a left-open browser or a stolen cookie
 # cannot guess the password any faster than the sign-in page lets anyone.
-per_account = limiter.limit(PER_ACCOUNT, methods=["POST"], key_func=_account_key)
+per_account = limiter.limit(PER_ACCOUNT, methods=["POST"], key_func=_account_key,
+                            on_breach=breach_counter("account"))
