@@ -221,6 +221,10 @@ SETTINGS: tuple[Setting, ...] = (
             "seconds before a back-channel logout delivery to a client gives up"),
     Setting("BACKCHANNEL_MAX_ATTEMPTS", _int, 8,
             "tries before a back-channel logout is marked failed (the mail's backoff)"),
+    Setting("LOG_FORMAT", _choice("json", "text"), None,
+            "`json`: one JSON object a line (time, level, request id, route, status, latency, "
+            "user id, event), every field redacted; `text`: Python's plain lines",
+            "`text` in development, `json` in production"),
     Setting("METRICS_TOKEN", _str, None,
             "a secret that reads `/metrics` from anywhere with `Authorization: Bearer <it>`",
             "unset: by network only"),
@@ -265,6 +269,20 @@ def read_environment(environ: Mapping[str, str]) -> dict[str, Any]:
     return values
 
 
+def log_format(environ: Mapping[str, str]) -> str:
+    """AUTH_LOG_FORMAT as load() resolves it, for what logs before the app exists (gunicorn).
+
+    A bad value counts as ``text`` here: the app's start-up names the variable.
+    """
+    try:
+        values = read_environment({k: v for k, v in environ.items()
+                                   if k in {"AUTH_ENV", "AUTH_LOG_FORMAT"}})
+    except ConfigError:
+        return "text"
+    default = "json" if values.get("ENV") == "production" else "text"
+    return values.get("LOG_FORMAT") or default
+
+
 def load(instance_path: str, overrides: Mapping[str, Any] | None = None,
          environ: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Build the Flask config: defaults, then the environment, then ``overrides`` (tests).
@@ -296,6 +314,8 @@ def load(instance_path: str, overrides: Mapping[str, Any] | None = None,
         values["DATABASE_URL"] = f"sqlite:///{instance / 'auth.db'}"
     if values["MAIL_BACKEND"] is None:
         values["MAIL_BACKEND"] = "smtp" if production else "console"
+    if values["LOG_FORMAT"] is None:  # as log_format() says
+        values["LOG_FORMAT"] = "json" if production else "text"
     if values["MAIL_WORKER_INLINE"] is None:
         values["MAIL_WORKER_INLINE"] = values["MAIL_BACKEND"] == "console"
     base_origin = origin_of(values["BASE_URL"])

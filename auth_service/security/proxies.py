@@ -54,6 +54,11 @@ class TrustedProxyFix(ProxyFix):
         return self.app(environ, start_response)
 
 
+def from_trusted_proxy(environ: WSGIEnvironment) -> bool:
+    """Whether the request came from a trusted proxy (TrustedProxyFix believed its headers)."""
+    return "werkzeug.proxy_fix.orig" in environ
+
+
 def client_address(environ: WSGIEnvironment) -> str | None:
     """The client's address as far as it is known, for decisions made on it (``/metrics``).
 
@@ -64,6 +69,6 @@ def client_address(environ: WSGIEnvironment) -> str | None:
     client is unknown (None). Allowing the proxy's own address (often 127.0.0.1)
     would let every client behind it in.
     """
-    if "werkzeug.proxy_fix.orig" not in environ and "HTTP_X_FORWARDED_FOR" in environ:
+    if not from_trusted_proxy(environ) and "HTTP_X_FORWARDED_FOR" in environ:
         return None
     return environ.get("REMOTE_ADDR") or None
