@@ -45,9 +45,9 @@ def readyz() -> tuple[Response, int]:
     its `db upgrade` would fail on the first query that needs a new column);
     ``redis`` answers, when AUTH_REDIS_URL is set (and rate limits, its one use,
     are on); ``outbox`` readable, with what waits in it. Mail waiting long means
-    the worker is stuck, not that this process cannot serve, so the age is reported here (and by /metrics, to alert
-    on) without failing the check: a balancer would take every web process out
-    for a worker's fault.
+    the worker is stuck, not that this process cannot serve, so the age is
+    reported here (and by /metrics, to alert on) without failing the check: a
+    balancer would take every web process out for a worker's fault.
     """
     checks: dict[str, dict[str, object]] = {
         "database": _checked(_database),
