@@ -5,16 +5,16 @@ FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
 WORKDIR /app
 
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md gunicorn.conf.py ./
 COPY auth_service ./auth_service
 COPY templates ./templates
 COPY migrations ./migrations
 RUN pip install '.[postgres,redis]' \
  && useradd --system --home /app --shell /usr/sbin/nologin auth
-COPY bench/gunicorn.conf.py ./gunicorn.conf.py
 COPY examples ./examples
 
 USER auth
 ENV AUTH_ENV=production AUTH_INSTANCE_PATH=/tmp/auth-instance
 EXPOSE 8000
-CMD ["gunicorn", "--config", "/app/gunicorn.conf.py", "--bind", "0.0.0.0:8000", "auth_service.wsgi:app"]
+# gunicorn with gunicorn.conf.py (shipped inside the package), as on any other host.
+CMD ["auth-service", "serve", "--host", "0.0.0.0", "--port", "8000"]

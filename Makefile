@@ -16,9 +16,12 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 ## run: create the venv, migrate the SQLite database in instance/, serve on 127.0.0.1:5000
+# `make run PORT=5050` serves on another port; emailed links follow it unless AUTH_BASE_URL is set.
+HOST ?= 127.0.0.1
+PORT ?= 5000
 run: install
 	$(BIN)/auth-service db upgrade
-	$(BIN)/auth-service run --host 127.0.0.1 --port 5000
+	$(BIN)/auth-service run --host $(HOST) --port $(PORT)
 
 ## test: the whole suite (SQLite; set AUTH_TEST_DATABASE_URL for PostgreSQL; PYTEST_ARGS for pytest)
 # The WordPress plugin's tests need php-cli, php-mysql, Debian's wordpress files and

@@ -48,7 +48,7 @@ cli = AuthGroup(
     set_debug_flag=False,
     help="Run and manage the auth_service sign-in service.",
 )
-for command in (run.run, db.db, worker.worker, users.users, audit.audit, stats.stats,
+for command in (run.run, run.serve, db.db, worker.worker, users.users, audit.audit, stats.stats,
                 mail.mail, doctor.doctor, clients.clients, keys.keys):
     cli.add_command(command)
 
