@@ -93,7 +93,8 @@ def serve(ctx: click.Context, host: str, port: int, workers: int | None) -> None
     _migrated_app(ctx)
     sock = bind(host, port)
     sock.set_inheritable(True)
-    command = [sys.executable, "-m", "gunicorn", "--config", str(resources.file("gunicorn.conf.py")),
+    settings = resources.file("gunicorn.conf.py")
+    command = [sys.executable, "-m", "gunicorn", "--config", str(settings),
                "--bind", f"fd://{sock.fileno()}"]
     if workers:
         command += ["--workers", str(workers)]
