@@ -385,6 +385,12 @@ def _extension_keys(values: Mapping[str, Any]) -> dict[str, Any]:
         "MAIL_SUPPRESS_SEND": False,
         "RATELIMIT_ENABLED": values["RATELIMIT_ENABLED"],
         "RATELIMIT_STORAGE_URI": values["REDIS_URL"] or "memory://",
+        # Redis that does not answer costs a request at most a second, and then the
+        # limits are counted in this process's memory until it answers again
+        # (docs/operations.md says why neither open nor closed).
+        "RATELIMIT_STORAGE_OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1}
+        if values["REDIS_URL"] else {},
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
         "RATELIMIT_HEADERS_ENABLED": True,
         # Bodies are small forms; anything bigger is refused before it is parsed.
         "MAX_CONTENT_LENGTH": 64 * 1024,

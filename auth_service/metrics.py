@@ -128,6 +128,11 @@ def mail_delivered(*, sent: int, retrying: int, failed: int) -> None:
     MAIL_FAILED.inc(failed)
 
 
+def rate_limit_storage_failed() -> None:
+    """The limits' storage did not answer: counted in memory for now (views/limits.py)."""
+    LIMIT_STORAGE_ERRORS.inc()
+
+
 def rate_limited(rule: str) -> None:
     """A request refused by the rate-limit ``rule`` (views/limits.py's names)."""
     RATE_LIMITED.labels(rule).inc()

@@ -14,6 +14,7 @@ from auth_service.views import (
     email_change,
     errors,
     languages,
+    limits,
     login,
     main,
     metrics,
@@ -35,6 +36,7 @@ def init_app(app: Flask) -> None:
     brand.init_app(app)
     errors.init_app(app)
     languages.init_app(app)
+    limits.init_app(app)
     session_cookie.init_app(app)
     # First of all hooks: once CSRF checking has parsed the form, the raw body is gone.
     app.before_request_funcs.setdefault(None, []).insert(0, refuse_undecodable_forms)
