@@ -14,9 +14,8 @@ keyed on the string typed.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import logging
+from collections.abc import Callable
 
 from flask import Flask, request
 from flask_limiter import RequestLimit
