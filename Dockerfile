@@ -1,6 +1,6 @@
 # The service image: gunicorn serving auth_service, and the same image runs the
 # outbox worker and migrations (see docker-compose.yml).
-FROM python:3.11-slim
+FROM python:3.11.10-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
 WORKDIR /app
@@ -10,7 +10,7 @@ COPY auth_service ./auth_service
 COPY templates ./templates
 COPY migrations ./migrations
 RUN pip install '.[postgres,redis]' \
- && useradd --system --home /app --shell /usr/sbin/nologin auth
+ && useradd --system --uid 10001 --home /app --shell /usr/sbin/nologin auth
 COPY examples ./examples
 
 USER auth
