@@ -70,12 +70,13 @@ demo: install
 	AUTH_SERVICE_URL=http://127.0.0.1:5000 $(BIN)/python examples/content_site/app.py --host 127.0.0.1 --port 5001
 
 ## bench: /api/session under the production gunicorn settings, next to a bare Flask app (wrk); writes docs/benchmarks.md
+# It installs nothing: without wrk it says what it needs and stops.
 .PHONY: bench
 bench: install
 	@command -v wrk >/dev/null 2>&1 || { \
-	  echo "bench: installing wrk (Debian package)"; \
-	  sudo=$$([ "$$(id -u)" -eq 0 ] || echo sudo); \
-	  $$sudo apt-get install -y wrk || { $$sudo apt-get update && $$sudo apt-get install -y wrk; }; }
+	  echo "bench: needs wrk, the HTTP load generator, on the PATH (Debian and Ubuntu:" \
+	       "apt-get install wrk; macOS: brew install wrk). Install it and run make bench again."; \
+	  exit 1; }
 	$(BIN)/python bench/run.py
 
 ## bench-token: the site-side cost of a check: TokenVerifier offline vs SessionClient (writes its section of docs/benchmarks.md)

@@ -391,7 +391,9 @@ def _extension_keys(values: Mapping[str, Any]) -> dict[str, Any]:
         "RATELIMIT_STORAGE_OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1}
         if values["REDIS_URL"] else {},
         "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
-        "RATELIMIT_HEADERS_ENABLED": True,
+        # Limit headers tell a guesser how many tries are left: only a 429 says when to
+        # come back (Retry-After, views/errors.py).
+        "RATELIMIT_HEADERS_ENABLED": False,
         # Bodies are small forms; anything bigger is refused before it is parsed.
         "MAX_CONTENT_LENGTH": 64 * 1024,
         "MAX_FORM_MEMORY_SIZE": 64 * 1024,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import socket
 import subprocess
 from pathlib import Path
@@ -51,3 +52,23 @@ def test_make_run_takes_the_port():
     planned = subprocess.run(["make", "-n", "run", "PORT=5050"], cwd=ROOT, capture_output=True,
                              text=True, check=True).stdout
     assert "auth-service run --host 127.0.0.1 --port 5050" in planned
+
+
+def test_make_bench_without_wrk_says_what_it_needs_and_installs_nothing(tmp_path):
+    # A PATH with make's tools but no wrk, no sudo and no apt-get.
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for tool in ("sh", "test", "touch", "echo"):
+        found = subprocess.run(["sh", "-c", f"command -v {tool}"], capture_output=True,
+                               text=True).stdout.strip()
+        if found.startswith("/"):
+            (bin_dir / tool).symlink_to(found)
+    planned = subprocess.run(["make", "-n", "bench"], cwd=ROOT, capture_output=True, text=True,
+                             check=True).stdout
+    assert "sudo" not in planned and "apt-get install -y" not in planned
+    make = shutil.which("make")
+    result = subprocess.run([make, "--no-print-directory", "bench", "-o", "install"], cwd=ROOT, capture_output=True, text=True,
+                            env={"PATH": str(bin_dir), "HOME": str(tmp_path)})
+    assert result.returncode != 0
+    assert "bench: needs wrk" in result.stdout + result.stderr
+    assert "bench/run.py" not in result.stdout

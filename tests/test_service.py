@@ -157,3 +157,18 @@ def test_rate_limits_are_shared_between_processes_through_redis(app, settings):
             "/password/forgot", {"email": "x@example.com"}).status_code == 200, attempt
     assert Browser(second.test_client()).submit(
         "/password/forgot", {"email": "x@example.com"}).status_code == 429
+
+
+@pytest.mark.settings(RATELIMIT_ENABLED=True)
+def test_only_a_429_carries_rate_limit_headers(browser, make_user):
+    make_user("reader@example.com")
+    answers = [browser.login("reader@example.com", "wrong password!") for _ in range(11)]
+    answers.append(browser.submit("/password/forgot", {"email": "x@example.com"}))
+    for answer in answers[:10] + answers[11:]:
+        assert answer.status_code in {200, 400}
+        named = {name.lower() for name in answer.headers.keys()}
+        assert "retry-after" not in named, answer.status_code
+        assert not {name for name in named if name.startswith("x-ratelimit")}
+    refused = answers[10]
+    assert refused.status_code == 429
+    assert 1 <= int(refused.headers["Retry-After"]) <= 61

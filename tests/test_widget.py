@@ -343,9 +343,12 @@ class TestButtonsEverywhere:
     @pytest.mark.settings(GOOGLE_CLIENT_ID="", GOOGLE_CLIENT_SECRET="",
                           FACEBOOK_CLIENT_ID="", FACEBOOK_CLIENT_SECRET="",
                           GITHUB_CLIENT_ID="", GITHUB_CLIENT_SECRET="")
-    def test_no_provider_configured_no_buttons(self, browser):
-        _, page = open_widget(browser)
+    def test_no_provider_configured_shows_the_email_sign_in_instead(self, browser):
+        _, page = open_widget(browser, "redirect=https://trusted.example/tito")
         assert page.provider_links() == []
+        [link] = [link for link in page.links if link.text == "Sign in with your email"]
+        assert link.href == "/login?return_to=https://trusted.example/tito"
+        assert link.attrs.get("target") == "_top"
         browser.get("/login")
         assert "For faster login or register use your social account" not in browser.last_page
 

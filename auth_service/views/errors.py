@@ -7,6 +7,7 @@ database outages (503), and anything unexpected (500, logged with its trace).
 from __future__ import annotations
 
 import logging
+import time
 
 from flask import Flask, Response, jsonify, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
@@ -14,7 +15,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from auth_service.errors import FlowError, ReauthRequired
-from auth_service.extensions import db
+from auth_service.extensions import db, limiter
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,18 @@ def render_error(status: int, message: str, code: str | None = None) -> tuple[Re
     return render_template("errors/error.html", status=status, message=message), status
 
 
+def _retry_after() -> int:
+    """Seconds until the limit that refused this request lets it through again (at least 1)."""
+    try:
+        limit = limiter.current_limit
+        reset_at = limit.reset_at if limit is not None else None
+    except Exception:  # noqa: BLE001 - the storage's own errors; the 429 stands regardless
+        reset_at = None
+    if reset_at is None:
+        return 60
+    return max(1, int(reset_at - time.time()) + 1)
+
+
 def init_app(app: Flask) -> None:
     """Register the handlers."""
 
@@ -60,6 +73,8 @@ def init_app(app: Flask) -> None:
         for name, value in exc.get_headers():
             if name.lower() != "content-type":
                 response.headers[name] = value
+        if status == 429 and "Retry-After" not in response.headers:
+            response.headers["Retry-After"] = str(_retry_after())
         return response
 
     @app.errorhandler(CSRFError)
