@@ -67,7 +67,8 @@ def test_make_bench_without_wrk_says_what_it_needs_and_installs_nothing(tmp_path
                              check=True).stdout
     assert "sudo" not in planned and "apt-get install -y" not in planned
     make = shutil.which("make")
-    result = subprocess.run([make, "--no-print-directory", "bench", "-o", "install"], cwd=ROOT, capture_output=True, text=True,
+    result = subprocess.run([make, "--no-print-directory", "bench", "-o", "install"], cwd=ROOT,
+                            capture_output=True, text=True,
                             env={"PATH": str(bin_dir), "HOME": str(tmp_path)})
     assert result.returncode != 0
     assert "bench: needs wrk" in result.stdout + result.stderr

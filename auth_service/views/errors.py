@@ -50,7 +50,7 @@ def _retry_after() -> int:
     try:
         limit = limiter.current_limit
         reset_at = limit.reset_at if limit is not None else None
-    except Exception:  # noqa: BLE001 - the storage's own errors; the 429 stands regardless
+    except Exception:  # the storage's own errors: the 429 stands regardless
         reset_at = None
     if reset_at is None:
         return 60
