@@ -176,3 +176,17 @@ def test_processes_add_up_in_multiprocess_mode(tmp_path, database_url):
     assert found[("auth_sign_ins_total", (("method", "password"), ("result", "success")))] == 3
     assert found[("auth_mail_sent_total", ())] == 9
     assert found[("auth_mail_failed_total", ())] == 3
+
+
+def test_docs_name_every_series():
+    from pathlib import Path
+
+    from auth_service import metrics
+
+    docs = (Path(__file__).resolve().parents[1] / "docs" / "operations.md").read_text()
+    names = {family.name for family in metrics.REGISTRY.collect()}
+    names |= {"auth_mail_pending", "auth_mail_oldest_pending_seconds"}
+    for name in names:
+        suffix = "_total" if name not in {"auth_request_duration_seconds", "auth_mail_pending",
+                                          "auth_mail_oldest_pending_seconds"} else ""
+        assert f"`{name}{suffix}`" in docs, name
