@@ -9,7 +9,9 @@ tokens are opened), writes the request's line when logs are JSON
 The id is the one a trusted proxy sent in X-Request-Id (so the proxy's log and
 ours name the request alike), else a new one; anyone else's is ignored, since
 it could forge a line that seems to belong to another request. ``GET
-/api/session`` is counted by its own app (views/session_check.py) and logs no line.
+/api/session`` is counted by its own app (views/session_check.py) and logs no
+line; its HEAD and OPTIONS here are timed but, to answer as the GET does, carry
+no id and log no line either.
 """
 
 from __future__ import annotations
@@ -77,6 +79,9 @@ def _done(response: Response) -> Response:
     metrics.request_done(name, seconds)
     context = g.get(CONTEXT_KEY, {})
     context["user_id"] = _user_id()
+    if name == metrics.SESSION_CHECK_ROUTE:
+        # /api/session's other methods answer as its GET does, to the byte: no id, no line.
+        return response
     response.headers[HEADER] = context.get("request_id", "")
     if current_app.config["LOG_FORMAT"] == "json":
         log.info("%s %s %s", request.method, request.path, response.status_code, extra={
