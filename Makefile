@@ -16,9 +16,12 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 ## run: create the venv, migrate the SQLite database in instance/, serve on 127.0.0.1:5000
+# `make run PORT=5050` serves on another port; emailed links follow it unless AUTH_BASE_URL is set.
+HOST ?= 127.0.0.1
+PORT ?= 5000
 run: install
 	$(BIN)/auth-service db upgrade
-	$(BIN)/auth-service run --host 127.0.0.1 --port 5000
+	$(BIN)/auth-service run --host $(HOST) --port $(PORT)
 
 ## test: the whole suite (SQLite; set AUTH_TEST_DATABASE_URL for PostgreSQL; PYTEST_ARGS for pytest)
 # The WordPress plugin's tests need php-cli, php-mysql, Debian's wordpress files and
@@ -69,12 +72,13 @@ demo: install
 	AUTH_SERVICE_URL=http://127.0.0.1:5000 $(BIN)/python examples/content_site/app.py --host 127.0.0.1 --port 5001
 
 ## bench: /api/session under the production gunicorn settings, next to a bare Flask app (wrk); writes docs/benchmarks.md
+# It installs nothing: without wrk it says what it needs and stops.
 .PHONY: bench
 bench: install
 	@command -v wrk >/dev/null 2>&1 || { \
-	  echo "bench: installing wrk (Debian package)"; \
-	  sudo=$$([ "$$(id -u)" -eq 0 ] || echo sudo); \
-	  $$sudo apt-get install -y wrk || { $$sudo apt-get update && $$sudo apt-get install -y wrk; }; }
+	  echo "bench: needs wrk, the HTTP load generator, on the PATH (Debian and Ubuntu:" \
+	       "apt-get install wrk; macOS: brew install wrk). Install it and run make bench again."; \
+	  exit 1; }
 	$(BIN)/python bench/run.py
 
 ## bench-cost: CPU per /api/session check here and at AGAINST (a commit), alternating (prints only)

@@ -236,6 +236,17 @@ SETTINGS: tuple[Setting, ...] = (
             "seconds before a back-channel logout delivery to a client gives up"),
     Setting("BACKCHANNEL_MAX_ATTEMPTS", _int, 8,
             "tries before a back-channel logout is marked failed (the mail's backoff)"),
+    Setting("LOG_FORMAT", _choice("json", "text"), None,
+            "`json`: one JSON object a line (time, level, request id, route, status, latency, "
+            "user id, event), every field redacted; `text`: Python's plain lines",
+            "`text` in development, `json` in production"),
+    Setting("METRICS_TOKEN", _str, None,
+            "a secret that reads `/metrics` from anywhere with `Authorization: Bearer <it>`",
+            "unset: by network only"),
+    Setting("METRICS_ALLOW", _networks, ("127.0.0.1/32",),
+            "comma list of networks (CIDRs) that read `/metrics` without the token; the "
+            "client's address is the proxy-aware one (`AUTH_TRUSTED_PROXIES`)",
+            "`127.0.0.1` only"),
     Setting("INSTANCE_PATH", _str, None,
             "folder for the SQLite file, the development secret and the provider slots",
             "`instance/`"),
@@ -273,6 +284,20 @@ def read_environment(environ: Mapping[str, str]) -> dict[str, Any]:
     return values
 
 
+def log_format(environ: Mapping[str, str]) -> str:
+    """AUTH_LOG_FORMAT as load() resolves it, for what logs before the app exists (gunicorn).
+
+    A bad value counts as ``text`` here: the app's start-up names the variable.
+    """
+    try:
+        values = read_environment({k: v for k, v in environ.items()
+                                   if k in {"AUTH_ENV", "AUTH_LOG_FORMAT"}})
+    except ConfigError:
+        return "text"
+    default = "json" if values.get("ENV") == "production" else "text"
+    return values.get("LOG_FORMAT") or default
+
+
 def load(instance_path: str, overrides: Mapping[str, Any] | None = None,
          environ: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Build the Flask config: defaults, then the environment, then ``overrides`` (tests).
@@ -304,6 +329,8 @@ def load(instance_path: str, overrides: Mapping[str, Any] | None = None,
         values["DATABASE_URL"] = f"sqlite:///{instance / 'auth.db'}"
     if values["MAIL_BACKEND"] is None:
         values["MAIL_BACKEND"] = "smtp" if production else "console"
+    if values["LOG_FORMAT"] is None:  # as log_format() says
+        values["LOG_FORMAT"] = "json" if production else "text"
     if values["MAIL_WORKER_INLINE"] is None:
         values["MAIL_WORKER_INLINE"] = values["MAIL_BACKEND"] == "console"
     base_origin = origin_of(values["BASE_URL"])
@@ -373,7 +400,15 @@ def _extension_keys(values: Mapping[str, Any]) -> dict[str, Any]:
         "MAIL_SUPPRESS_SEND": False,
         "RATELIMIT_ENABLED": values["RATELIMIT_ENABLED"],
         "RATELIMIT_STORAGE_URI": values["REDIS_URL"] or "memory://",
-        "RATELIMIT_HEADERS_ENABLED": True,
+        # Redis that does not answer costs a request at most a second, and then the
+        # limits are counted in this process's memory until it answers again
+        # (docs/operations.md says why neither open nor closed).
+        "RATELIMIT_STORAGE_OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1}
+        if values["REDIS_URL"] else {},
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        # Limit headers tell a guesser how many tries are left: only a 429 says when to
+        # come back (Retry-After, views/errors.py).
+        "RATELIMIT_HEADERS_ENABLED": False,
         # Bodies are small forms; anything bigger is refused before it is parsed.
         "MAX_CONTENT_LENGTH": 64 * 1024,
         "MAX_FORM_MEMORY_SIZE": 64 * 1024,

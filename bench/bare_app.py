@@ -1,9 +1,9 @@
 """The floor for ``make bench``: a Flask app whose one endpoint answers ``ok``.
 
-Served under the same gunicorn settings as the service (bench/gunicorn.conf.py),
+Served under the same gunicorn settings as the service (gunicorn.conf.py),
 it measures what gunicorn and Flask cost on their own, so the service's
 throughput can be read as a fraction of it on any machine:
-``gunicorn -c bench/gunicorn.conf.py --pythonpath bench bare_app:app``.
+``gunicorn -c gunicorn.conf.py --pythonpath bench bare_app:app``.
 """
 
 from __future__ import annotations

@@ -7,11 +7,13 @@ import os
 import platform
 import runpy
 import subprocess
+import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import gunicorn
 import wrk
@@ -19,7 +21,7 @@ from gunicorn.config import Config
 from wrk import Round, Summary
 
 ROOT = Path(__file__).resolve().parent.parent
-GUNICORN_CONF = ROOT / "bench" / "gunicorn.conf.py"
+GUNICORN_CONF = ROOT / "gunicorn.conf.py"
 # Text after this line in the report is written by hand; a new run keeps it.
 KEEP_MARKER = "<!-- Written by hand below this line: bench/run.py keeps it. -->"
 
@@ -71,12 +73,16 @@ def machine() -> dict[str, str]:
 
 
 def gunicorn_settings(overrides: Sequence[str] = ()) -> dict[str, Any]:
-    """The settings gunicorn runs with: bench/gunicorn.conf.py, then command-line ``overrides``.
+    """The settings gunicorn runs with: gunicorn.conf.py, then command-line ``overrides``.
 
     Read through gunicorn's own Config, so the table shows what the servers used.
     """
     config = Config()
-    for name, value in runpy.run_path(str(GUNICORN_CONF)).items():
+    # The file makes a metrics folder unless one is set: read it with a throwaway one.
+    with tempfile.TemporaryDirectory() as metrics, mock.patch.dict(
+            os.environ, {"PROMETHEUS_MULTIPROC_DIR": metrics}):
+        values = runpy.run_path(str(GUNICORN_CONF))
+    for name, value in values.items():
         if name in config.settings:
             config.set(name, value)
     parsed = config.parser().parse_args([*overrides, "app:app"])
@@ -148,7 +154,7 @@ make bench                      # installs wrk (Debian package) if it is missing
 It builds a throw-away production instance in a temporary folder
 (`AUTH_ENV=production`, a migrated SQLite database, one confirmed account signed
 in through `auth_service.flows.sessions.start`) and serves it and
-`bench/bare_app.py` with the production settings of `bench/gunicorn.conf.py`,
+`bench/bare_app.py` with the production settings of `gunicorn.conf.py`,
 each on its own free `127.0.0.1` port. It checks that the service answers `200`
 with the account for the session cookie and `401` without it, then runs
 `{command}` against each server in turn:
@@ -201,7 +207,7 @@ On SQLite, at {load["connections"]} connections, on 2 cores:
 
 ## Server settings
 
-`bench/gunicorn.conf.py` is the production configuration; its docstring and
+`gunicorn.conf.py` is the production configuration; its docstring and
 comments say why each value.{overridden}
 
 | setting | value |

@@ -2,7 +2,7 @@
 
 Builds a throw-away production instance (migrated SQLite, one confirmed account
 with a live session), serves it and bench/bare_app.py with the same gunicorn
-settings (bench/gunicorn.conf.py) on free 127.0.0.1 ports, and runs ``wrk``
+settings (gunicorn.conf.py) on free 127.0.0.1 ports, and runs ``wrk``
 against each in turn: a warm-up, then several timed rounds. It checks that every
 /api/session request answered 200, prints the medians and writes
 docs/benchmarks.md (bench/report.py). Everything it starts stops when it ends,
@@ -84,7 +84,7 @@ def _die_with_parent() -> None:
 @contextlib.contextmanager
 def serve(name: str, app: str, sock: socket.socket, env: Mapping[str, str], workdir: Path,
           extra: Sequence[str] = ()) -> Iterator[None]:
-    """Run gunicorn with bench/gunicorn.conf.py on ``sock`` until the block ends."""
+    """Run gunicorn with gunicorn.conf.py on ``sock`` until the block ends."""
     log_path = workdir / f"{name}.log"
     fd = sock.fileno()
     command = [sys.executable, "-m", "gunicorn", "--config", str(report.GUNICORN_CONF),

@@ -2,7 +2,7 @@
 
 Three ways the Python client answers "who is this?", each measured in one thread
 for a few seconds against a throw-away production instance served by gunicorn
-with bench/gunicorn.conf.py on a free 127.0.0.1 port:
+with gunicorn.conf.py on a free 127.0.0.1 port:
 
 * ``TokenVerifier.verify`` of a signed session token (keys cached): no network at all;
 * ``SessionClient.check`` without its cache: one ``GET /api/session`` per page view;

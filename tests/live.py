@@ -31,7 +31,6 @@ from auth_service.security.passwords import hash_password
 from tests.conftest import FAST_ARGON2, PASSWORD, free_port
 
 CLI = str(Path(sys.executable).with_name("auth-service"))
-GUNICORN_CONF = Path(__file__).resolve().parents[1] / "bench" / "gunicorn.conf.py"
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 EMAIL = "ana@example.com"
 NAME = "Ana Marić"  # not ASCII on purpose: X-Auth-Name and the JSON must both carry it
@@ -133,8 +132,8 @@ def live_service(folder: Path, *, port: int | None = None,
     development one is generated in ``folder``), the SQLite database in ``folder``
     migrated by `auth-service db upgrade`, no account yet.
 
-    With ``gunicorn_workers``, the server is gunicorn with the production settings
-    (bench/gunicorn.conf.py) and that many workers instead of `auth-service run`.
+    With ``gunicorn_workers``, the server is `auth-service serve`: gunicorn with the
+    production settings (gunicorn.conf.py) and that many workers.
     ``environment`` adds AUTH_* variables (a provider, a timeout).
     """
     folder.mkdir(parents=True, exist_ok=True)
@@ -162,9 +161,7 @@ def live_service(folder: Path, *, port: int | None = None,
     with log_path.open("a") as log:
         command = [CLI, "run", "--port", str(port)]
         if gunicorn_workers:
-            command = [sys.executable, "-m", "gunicorn", "--config", str(GUNICORN_CONF),
-                       "--bind", f"127.0.0.1:{port}", "--workers", str(gunicorn_workers),
-                       "auth_service.wsgi:app"]
+            command = [CLI, "serve", "--port", str(port), "--workers", str(gunicorn_workers)]
         process = subprocess.Popen(command, env=environ, stdout=log, stderr=subprocess.STDOUT)
     try:
         wait_until(lambda: process.poll() is not None or responds(base + "/healthz"),

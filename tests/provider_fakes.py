@@ -5,8 +5,8 @@ real provider checks — client id and secret, the registered redirect URI, a
 single-use code, the PKCE verifier against the challenge, the bearer token —
 and answers in the real provider's shapes, errors included:
 
-- Facebook (Graph API v19.0): the OAuth dialog ``GET /v19.0/dialog/oauth``, the
-  token endpoint ``GET|POST /v19.0/oauth/access_token``, and ``GET /v19.0/me``.
+- Facebook (Graph API v23.0): the OAuth dialog ``GET /v23.0/dialog/oauth``, the
+  token endpoint ``GET|POST /v23.0/oauth/access_token``, and ``GET /v23.0/me``.
 - GitHub: ``GET /login/oauth/authorize``, ``POST /login/oauth/access_token``
   (form-encoded unless the client sends ``Accept: application/json``), and the
   REST API ``GET /user`` and ``GET /user/emails``.
@@ -167,7 +167,7 @@ class FacebookUser:
 
 @dataclass
 class FakeFacebook(_OAuthFake):
-    """Facebook Login (manual flow) and the Graph API ``/me`` node, version v19.0."""
+    """Facebook Login (manual flow) and the Graph API ``/me`` node, version v23.0."""
 
     users: dict[str, FacebookUser] = field(default_factory=dict)
 
@@ -180,10 +180,10 @@ class FakeFacebook(_OAuthFake):
 
     def wsgi(self) -> Flask:
         app = Flask("fake_facebook")
-        app.add_url_rule("/v19.0/dialog/oauth", view_func=self.dialog, methods=["GET", "POST"])
-        app.add_url_rule("/v19.0/oauth/access_token", view_func=self.access_token,
+        app.add_url_rule("/v23.0/dialog/oauth", view_func=self.dialog, methods=["GET", "POST"])
+        app.add_url_rule("/v23.0/oauth/access_token", view_func=self.access_token,
                          methods=["GET", "POST"])
-        app.add_url_rule("/v19.0/me", view_func=self.me)
+        app.add_url_rule("/v23.0/me", view_func=self.me)
         return app
 
     @staticmethod

@@ -29,7 +29,7 @@ def layer(module: str) -> str:
     if top in {"client", "client_session", "client_tokens", "client_web"}:
         return "client"
     if top in {"errors", "clock", "resources", "config", "links", "settings_doc", "i18n",
-               "branding"}:
+               "branding", "metrics"}:
         return "base"
     if top in {"create_app", "__init__"}:
         return "app"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from sqlalchemy import select
@@ -59,3 +60,33 @@ def test_run_refuses_an_unmigrated_database(runner):
     result = runner.invoke(["run", "--port", "5999"])
     assert result.exit_code == 1
     assert "the database is not migrated: run `auth-service db upgrade`" in result.output
+
+
+OUR_COMMANDS = {"audit", "clients", "db", "doctor", "keys", "mail", "run", "serve", "stats",
+                "users", "worker"}
+
+
+def test_help_shows_our_commands_and_options_only(runner):
+    top = runner.invoke(["--help"]).output
+    listed = set(re.findall(r"^  (\w[\w-]*)  ", top.split("Commands:")[1], re.M))
+    assert listed == OUR_COMMANDS
+    options = top.split("Options:")[1].split("Commands:")[0]
+    assert options.split() == ["--help", "Show", "this", "message", "and", "exit."]
+    for foreign in ("--env-file", "dotenv", "--app", "--debug", "limiter"):
+        assert foreign not in top, foreign
+    assert runner.invoke(["limiter"]).exit_code == 2
+
+
+def test_readme_documents_every_command_and_how_to_reach_it():
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    administration = readme.split("## Administration")[1].split("\n## ")[0]
+    for command in OUR_COMMANDS:
+        assert f"| `{command}" in administration, command
+    assert ".venv/bin/auth-service" in administration
+    assert ". .venv/bin/activate" in administration
+
+
+def test_readme_speaks_for_itself():
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    assert not re.search(r"\bissues? \d|#\d+\b|DESIGN\.md|\.\./shared", readme)
+    assert not re.search(r"(?<![\w.])/(?:etc|usr|var|opt|home|root|tmp)/", readme)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
+from click.testing import CliRunner
 
 from auth_service import create_app
 from auth_service.cli import cli
@@ -83,4 +86,59 @@ def test_providers_are_checked_and_their_redirect_uri_printed(app, settings, run
     assert ("OK   provider partner: " in result.output
             and "http://auth.test/login/partner/callback" in result.output)
     assert "FAIL provider github" in result.output
+    github = next(line for line in result.output.splitlines() if "provider github" in line)
+    assert "cannot be reached from here" in github and "discovery document" not in github
     assert "http://auth.test/login/github/callback" in result.output
+
+
+def test_production_lists_every_configuration_error_then_the_other_checks(
+        database_url, tmp_path, monkeypatch):
+    for key in [key for key in os.environ if key.startswith("AUTH_")]:
+        monkeypatch.delenv(key)
+    monkeypatch.setenv("AUTH_ENV", "production")
+    monkeypatch.setenv("AUTH_MAIL_BACKEND", "console")
+    monkeypatch.setenv("AUTH_MAIL_PORT", "twenty-five")
+    monkeypatch.setenv("AUTH_DATABASE_URL", database_url)
+    monkeypatch.setenv("AUTH_INSTANCE_PATH", str(tmp_path))
+    result = CliRunner().invoke(cli, ["doctor", "--offline"])
+    assert result.exit_code == 1
+    failed = [line for line in result.output.splitlines() if line.startswith("FAIL")]
+    assert sorted(line.split(": ")[1] for line in failed if "configuration" in line) == [
+        "AUTH_MAIL_BACKEND", "AUTH_MAIL_PORT", "AUTH_SECRET_KEY"]
+    assert "OK   migrations" in result.output  # the rest was checked all the same
+    assert "secret key:" not in result.output  # no verdict on the stand-in secret
+    assert os.environ["AUTH_MAIL_PORT"] == "twenty-five"  # the environment is left as it was
+
+
+@pytest.mark.settings(MAIL_PORT=9, BASE_URL="http://127.0.0.1:9")
+def test_offline_skips_every_check_that_reaches_another_host(runner):
+    result = runner.invoke(["doctor", "--offline"])
+    assert result.exit_code == 0, result.output
+    assert "SKIP network: --offline" in result.output
+    assert " mail:" not in result.output and " public URL:" not in result.output
+
+
+FACEBOOK = {"FACEBOOK_CLIENT_ID": "fb", "FACEBOOK_CLIENT_SECRET": "s"}
+
+
+@pytest.mark.settings(**FACEBOOK)
+def test_the_default_facebook_graph_version_is_current(runner):
+    _, lines = findings_offline(runner)
+    assert lines["facebook"] == "OK Graph API v23.0."
+
+
+@pytest.mark.settings(**FACEBOOK, FACEBOOK_API_URL="https://graph.facebook.com/v17.0/",
+                      FACEBOOK_AUTHORIZE_URL="https://www.facebook.com/v17.0/dialog/oauth")
+def test_a_facebook_graph_version_older_than_two_years_is_a_warning(runner, clock):
+    _, lines = findings_offline(runner)
+    assert lines["facebook"].startswith("WARN the Graph API v17.0 is more than two years old")
+
+
+def findings_offline(runner) -> tuple[int, dict[str, str]]:
+    result = runner.invoke(["doctor", "--offline"])
+    lines = {}
+    for line in result.output.splitlines():
+        level, _, rest = line.partition(" ")
+        check, _, message = rest.strip().partition(": ")
+        lines[check] = f"{level} {message}"
+    return result.exit_code, lines

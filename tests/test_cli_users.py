@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from auth_service.models import AuditEvent, Identity, OutboxMessage, Session, User
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, mail_path
 
 NEW_PASSWORD = "a completely new passphrase"
 
@@ -301,3 +301,67 @@ def test_every_command_has_help_with_an_example(runner):
         result = runner.invoke([*args, "--help"])
         assert result.exit_code == 0, args
         assert "Example:" in result.output and "auth-service" in result.output, args
+
+
+def test_create_unconfirmed_without_password_sends_the_set_password_link(
+        runner, deliver, mailbox, browser):
+    result = runner.invoke(["users", "create", "eve@example.com", "--no-password"])
+    assert result.exit_code == 0, result.output
+    deliver()
+    assert mailbox.subjects("eve@example.com") == ["Reset your Red Africa Travel password"]
+    link = mail_path(mailbox, "eve@example.com", "/password/reset/")
+    assert browser.submit(link, {"password": PASSWORD}).status_code == 200
+    # The link proved the address: the new password signs in at once.
+    assert browser.login("eve@example.com").status_code == 303
+
+
+def test_no_password_and_password_stdin_together_is_a_usage_error(runner, db_session):
+    result = runner.invoke(["users", "create", "fay@example.com", "--no-password",
+                            "--password-stdin"], input=PASSWORD)
+    assert result.exit_code == 2
+    assert "--no-password and --password-stdin" in result.output
+    assert db_session.scalar(select(User)) is None
+
+
+@pytest.mark.parametrize("address", ["not-an-email", "two@@example.com"])
+def test_an_invalid_address_is_refused_before_the_password_prompt(runner, address):
+    result = runner.invoke(["users", "create", address], input="")
+    assert result.exit_code == 1
+    assert result.output == "Error: Enter a valid email address.\n"
+
+
+def test_a_registered_address_is_refused_before_the_password_prompt(runner, make_user):
+    make_user("gus@example.com")
+    result = runner.invoke(["users", "create", "gus@example.com"], input="")
+    assert result.output == "Error: gus@example.com is already registered\n"
+
+
+def test_show_prints_yes_no_and_dashes_like_list(runner, make_user):
+    make_user("hal@example.com")
+    output = runner.invoke(["users", "show", "hal@example.com"]).output
+    fields = dict(line.strip().split(": ", 1) for line in output.split("\n\n")[0].splitlines())
+    assert fields["email confirmed"] == "yes"
+    assert fields["disabled"] == "no" and fields["has password"] == "yes"
+    assert fields["name"] == "-" and fields["roles"] == "-" and fields["last login at"] == "-"
+    assert "True" not in output and "None" not in output and "False" not in output
+
+
+def test_disabling_a_disabled_account_audits_once(runner, make_user, db_session):
+    make_user("ivy@example.com")
+    assert "Disabled" in runner.invoke(["users", "disable", "ivy@example.com"]).output
+    again = runner.invoke(["users", "disable", "ivy@example.com"])
+    assert again.exit_code == 0 and again.output == "ivy@example.com was already disabled.\n"
+    events = db_session.scalars(select(AuditEvent.event)).all()
+    assert events.count("account.disabled") == 1
+    assert runner.invoke(["users", "enable", "ivy@example.com"]).exit_code == 0
+    assert runner.invoke(["users", "enable", "ivy@example.com"]).output == (
+        "ivy@example.com was not disabled.\n")
+    db_session.expire_all()
+    assert db_session.scalars(select(AuditEvent.event)).all().count("account.enabled") == 1
+
+
+def test_mail_test_refuses_what_is_not_an_address(runner, mailbox):
+    result = runner.invoke(["mail", "test", "not-an-address"])
+    assert result.exit_code == 1
+    assert result.output == "Error: Enter a valid email address.\n"
+    assert mailbox.messages == []

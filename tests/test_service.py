@@ -9,14 +9,52 @@ from sqlalchemy.exc import OperationalError
 
 from auth_service import create_app
 from auth_service.extensions import db
-from tests.conftest import TEST_REDIS_URL, Browser
+from tests.conftest import TEST_REDIS_URL, Browser, free_port, register
 
 
 def test_healthz_and_readyz(client):
     assert client.get("/healthz").json == {"status": "ok"}
     ready = client.get("/readyz")
     assert ready.status_code == 200
-    assert ready.json == {"status": "ready", "database": "ok"}
+    head = ready.json["checks"]["migrations"]["head"]
+    assert ready.json == {"status": "ready", "checks": {
+        "database": {"ok": True},
+        "migrations": {"ok": True, "current": head, "head": head},
+        "outbox": {"ok": True, "pending": 0, "oldest_pending_seconds": 0.0},
+    }}
+
+
+def test_readyz_reports_the_mail_waiting_without_failing_on_it(client, browser, clock):
+    register(browser, "waiting@example.com")
+    clock.advance(hours=3)
+    ready = client.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json["checks"]["outbox"] == {"ok": True, "pending": 1,
+                                              "oldest_pending_seconds": 10800.0}
+
+
+def test_readyz_fails_when_the_database_is_behind_the_code(client, runner):
+    assert runner.invoke(["db", "downgrade", "0010"]).exit_code == 0
+    ready = client.get("/readyz")
+    assert ready.status_code == 503
+    assert ready.json["status"] == "unavailable"
+    assert ready.json["checks"]["migrations"]["ok"] is False
+    assert ready.json["checks"]["migrations"]["current"] == "0010"
+    assert ready.json["checks"]["database"] == {"ok": True}
+
+
+@pytest.mark.settings(REDIS_URL=f"redis://127.0.0.1:{free_port()}/0", RATELIMIT_ENABLED=True)
+def test_readyz_fails_when_redis_does_not_answer(client):
+    ready = client.get("/readyz")
+    assert ready.status_code == 503
+    assert ready.json["checks"]["redis"] == {"ok": False}
+    assert ready.json["checks"]["database"] == {"ok": True}
+
+
+@pytest.mark.skipif(not TEST_REDIS_URL, reason="needs AUTH_TEST_REDIS_URL (set by .ci/run)")
+@pytest.mark.settings(RATELIMIT_ENABLED=True)
+def test_readyz_checks_redis_when_it_is_configured(client):
+    assert client.get("/readyz").json["checks"]["redis"] == {"ok": True}
 
 
 @pytest.mark.settings(DATABASE_URL="sqlite:////nonexistent-dir/never/auth.db")
@@ -135,3 +173,18 @@ def test_rate_limits_are_shared_between_processes_through_redis(app, settings):
             "/password/forgot", {"email": "x@example.com"}).status_code == 200, attempt
     assert Browser(second.test_client()).submit(
         "/password/forgot", {"email": "x@example.com"}).status_code == 429
+
+
+@pytest.mark.settings(RATELIMIT_ENABLED=True)
+def test_only_a_429_carries_rate_limit_headers(browser, make_user):
+    make_user("reader@example.com")
+    answers = [browser.login("reader@example.com", "wrong password!") for _ in range(11)]
+    answers.append(browser.submit("/password/forgot", {"email": "x@example.com"}))
+    for answer in answers[:10] + answers[11:]:
+        assert answer.status_code in {200, 400}
+        named = {name.lower() for name, _ in answer.headers.items()}
+        assert "retry-after" not in named, answer.status_code
+        assert not {name for name in named if name.startswith("x-ratelimit")}
+    refused = answers[10]
+    assert refused.status_code == 429
+    assert 1 <= int(refused.headers["Retry-After"]) <= 61

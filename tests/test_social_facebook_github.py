@@ -76,9 +76,9 @@ def settings(settings, facebook_server, github_server):  # overrides conftest's
     fb, gh = facebook_server.base, github_server.base
     return {
         "FACEBOOK_CLIENT_ID": "fb-app-id", "FACEBOOK_CLIENT_SECRET": "fb-app-secret",
-        "FACEBOOK_AUTHORIZE_URL": f"{fb}/v19.0/dialog/oauth",
-        "FACEBOOK_TOKEN_URL": f"{fb}/v19.0/oauth/access_token",
-        "FACEBOOK_API_URL": f"{fb}/v19.0/",
+        "FACEBOOK_AUTHORIZE_URL": f"{fb}/v23.0/dialog/oauth",
+        "FACEBOOK_TOKEN_URL": f"{fb}/v23.0/oauth/access_token",
+        "FACEBOOK_API_URL": f"{fb}/v23.0/",
         "GITHUB_CLIENT_ID": "gh-client-id", "GITHUB_CLIENT_SECRET": "gh-client-secret",
         "GITHUB_AUTHORIZE_URL": f"{gh}/login/oauth/authorize",
         "GITHUB_TOKEN_URL": f"{gh}/login/oauth/access_token",
@@ -211,7 +211,7 @@ class TestFacebookQuirks:
         assert exchange["redirect_uri"] == f"{BASE}/login/facebook/callback"
         assert exchange["code_verifier"]
         graph = facebook.api_requests[-1]
-        assert graph["path"] == "/v19.0/me"
+        assert graph["path"] == "/v23.0/me"
         assert graph["args"]["fields"] == "id,name,email,picture.type(large)"
 
     @pytest.mark.settings(FACEBOOK_TRUST_EMAIL="true")
@@ -547,7 +547,7 @@ class TestFakesAreStrict:
         callback = f"{BASE}/login/facebook/callback"
 
         def code() -> str:
-            url = (f"{facebook.base}/v19.0/dialog/oauth?client_id=fb-app-id&state=s"
+            url = (f"{facebook.base}/v23.0/dialog/oauth?client_id=fb-app-id&state=s"
                    f"&redirect_uri={callback}&scope=email&response_type=code"
                    f"&code_challenge={s256(verifier)}&code_challenge_method=S256")
             return parse_qs(urlsplit(approve(url, "7001")).query)["code"][0]
@@ -556,7 +556,7 @@ class TestFakesAreStrict:
             params = {"client_id": "fb-app-id", "client_secret": "fb-app-secret",
                       "redirect_uri": callback, "code": the_code, "code_verifier": verifier,
                       **extra}
-            return requests.get(f"{facebook.base}/v19.0/oauth/access_token", params=params,
+            return requests.get(f"{facebook.base}/v23.0/oauth/access_token", params=params,
                                 timeout=5)
 
         other_uri = exchange(code(), redirect_uri=f"{BASE}/elsewhere")
@@ -570,7 +570,7 @@ class TestFakesAreStrict:
         assert reused.status_code == 400
         assert reused.json()["error"]["message"] == "This authorization code has been used."
 
-        me = requests.get(f"{facebook.base}/v19.0/me", timeout=5, params={
+        me = requests.get(f"{facebook.base}/v23.0/me", timeout=5, params={
             "fields": "id,name,email,picture.type(large)",
             "access_token": token["access_token"]}).json()
         assert me == {"id": "7001", "name": "Strict", "email": "strict@example.com",
@@ -578,7 +578,7 @@ class TestFakesAreStrict:
                                            "url": "https://scontent.fbcdn.example/7001-large.jpg"}}}
 
     def test_facebook_graph_refuses_a_bad_token_in_facebook_shape(self, facebook):
-        answer = requests.get(f"{facebook.base}/v19.0/me",
+        answer = requests.get(f"{facebook.base}/v23.0/me",
                               headers={"Authorization": "Bearer nope"}, timeout=5)
         assert answer.status_code == 400
         error = answer.json()["error"]
@@ -587,7 +587,7 @@ class TestFakesAreStrict:
 
     def test_query_shortcuts_answer_at_once(self, facebook, github):
         facebook.add_user("7003", "Quick")
-        dialog = (f"{facebook.base}/v19.0/dialog/oauth?client_id=fb-app-id&state=s1"
+        dialog = (f"{facebook.base}/v23.0/dialog/oauth?client_id=fb-app-id&state=s1"
                   f"&redirect_uri={BASE}/login/facebook/callback&scope=email")
         approved = requests.get(f"{dialog}&as_user=7003", allow_redirects=False, timeout=5)
         assert approved.status_code == 302
@@ -606,13 +606,13 @@ class TestFakesAreStrict:
 
     def test_facebook_me_has_no_email_key_for_a_phone_account(self, facebook):
         facebook.add_user("7002", "Phone Only")
-        url = (f"{facebook.base}/v19.0/dialog/oauth?client_id=fb-app-id&state=s"
+        url = (f"{facebook.base}/v23.0/dialog/oauth?client_id=fb-app-id&state=s"
                f"&redirect_uri={BASE}/login/facebook/callback&scope=email,public_profile")
         the_code = parse_qs(urlsplit(approve(url, "7002")).query)["code"][0]
-        token = requests.post(f"{facebook.base}/v19.0/oauth/access_token", timeout=5, data={
+        token = requests.post(f"{facebook.base}/v23.0/oauth/access_token", timeout=5, data={
             "client_id": "fb-app-id", "client_secret": "fb-app-secret", "code": the_code,
             "redirect_uri": f"{BASE}/login/facebook/callback"}).json()["access_token"]
-        me = requests.get(f"{facebook.base}/v19.0/me", params={"fields": "id,name,email"},
+        me = requests.get(f"{facebook.base}/v23.0/me", params={"fields": "id,name,email"},
                           headers={"Authorization": f"Bearer {token}"}, timeout=5).json()
         assert me == {"id": "7002", "name": "Phone Only"}
 

@@ -46,9 +46,9 @@ def settings(settings, google):  # overrides conftest's: Google, Facebook and Gi
         "GOOGLE_CLIENT_ID": "google-client", "GOOGLE_CLIENT_SECRET": "google-secret",
         "GOOGLE_DISCOVERY_URL": google.discovery,
         "FACEBOOK_CLIENT_ID": "fb-app", "FACEBOOK_CLIENT_SECRET": "fb-secret",
-        "FACEBOOK_AUTHORIZE_URL": f"{NOWHERE}/v19.0/dialog/oauth",
-        "FACEBOOK_TOKEN_URL": f"{NOWHERE}/v19.0/oauth/access_token",
-        "FACEBOOK_API_URL": f"{NOWHERE}/v19.0/",
+        "FACEBOOK_AUTHORIZE_URL": f"{NOWHERE}/v23.0/dialog/oauth",
+        "FACEBOOK_TOKEN_URL": f"{NOWHERE}/v23.0/oauth/access_token",
+        "FACEBOOK_API_URL": f"{NOWHERE}/v23.0/",
         "GITHUB_CLIENT_ID": "gh-client", "GITHUB_CLIENT_SECRET": "gh-secret",
         "GITHUB_AUTHORIZE_URL": f"{NOWHERE}/login/oauth/authorize",
         "GITHUB_TOKEN_URL": f"{NOWHERE}/login/oauth/access_token",
@@ -343,9 +343,12 @@ class TestButtonsEverywhere:
     @pytest.mark.settings(GOOGLE_CLIENT_ID="", GOOGLE_CLIENT_SECRET="",
                           FACEBOOK_CLIENT_ID="", FACEBOOK_CLIENT_SECRET="",
                           GITHUB_CLIENT_ID="", GITHUB_CLIENT_SECRET="")
-    def test_no_provider_configured_no_buttons(self, browser):
-        _, page = open_widget(browser)
+    def test_no_provider_configured_shows_the_email_sign_in_instead(self, browser):
+        _, page = open_widget(browser, "redirect=https://trusted.example/tito")
         assert page.provider_links() == []
+        [link] = [link for link in page.links if link.text == "Sign in with your email"]
+        assert link.href == "/login?return_to=https://trusted.example/tito"
+        assert link.attrs.get("target") == "_top"
         browser.get("/login")
         assert "For faster login or register use your social account" not in browser.last_page
 

@@ -1,7 +1,11 @@
-"""The ``auth-service`` console script: Click commands on Flask's CLI support.
+"""The ``auth-service`` console script: our Click commands, and nothing else.
 
 Commands run inside an app context built by ``create_app`` from the AUTH_*
-environment; a configuration mistake is one line on stderr and exit status 1.
+environment (Flask's ``with_appcontext``, through the ScriptInfo made here); a
+configuration mistake is one line on stderr and exit status 1. A plain Click
+group rather than Flask's FlaskGroup, whose ``--env-file`` (python-dotenv),
+``--app`` and ``--debug`` options and the commands other packages plug into
+``flask`` (Flask-Limiter's ``limiter``) are not this service's.
 """
 
 from __future__ import annotations
@@ -9,7 +13,7 @@ from __future__ import annotations
 import sys
 
 import click
-from flask.cli import FlaskGroup
+from flask.cli import ScriptInfo
 from sqlalchemy.exc import OperationalError, ProgrammingError, SQLAlchemyError
 
 from auth_service import create_app
@@ -22,8 +26,16 @@ def _create_app():
     return create_app()
 
 
-class AuthGroup(FlaskGroup):
-    """Turns a reader-facing error into Click's one-line "Error: …" and exit status 1."""
+class AuthGroup(click.Group):
+    """Our commands, each given the app; a reader-facing error becomes Click's one-line
+    "Error: …" and exit status 1."""
+
+    def make_context(self, info_name: str | None, args: list[str],
+                     parent: click.Context | None = None, **extra: object) -> click.Context:
+        # What with_appcontext loads the app from (a test runner brings its own).
+        extra.setdefault("obj", ScriptInfo(create_app=_create_app, set_debug_flag=False,
+                                           load_dotenv_defaults=False))
+        return super().make_context(info_name, args, parent, **extra)
 
     def invoke(self, ctx: click.Context) -> object:
         try:
@@ -41,14 +53,11 @@ class AuthGroup(FlaskGroup):
 
 cli = AuthGroup(
     name="auth-service",
-    create_app=_create_app,
-    add_default_commands=False,
-    add_version_option=False,
-    load_dotenv=False,
-    set_debug_flag=False,
-    help="Run and manage the auth_service sign-in service.",
+    help="Run and manage the auth_service sign-in service.\n\n"
+         "Every command reads its settings from the AUTH_* environment (README: "
+         "Configuration); `auth-service COMMAND --help` shows an example.",
 )
-for command in (run.run, db.db, worker.worker, users.users, audit.audit, stats.stats,
+for command in (run.run, run.serve, db.db, worker.worker, users.users, audit.audit, stats.stats,
                 mail.mail, doctor.doctor, clients.clients, keys.keys):
     cli.add_command(command)
 

@@ -7,21 +7,27 @@ Checks that reach out (SMTP, providers, the public URL) use short timeouts.
 from __future__ import annotations
 
 import ipaddress
+import os
+import re
+import secrets
 import smtplib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import click
 import requests
-from flask import current_app
-from flask.cli import with_appcontext
+from flask import Flask, current_app
+from flask.cli import ScriptInfo
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from auth_service import branding, links, migrate
+from auth_service import branding, clock, links, migrate
 from auth_service.cli import listening
+from auth_service.config import SETTINGS
+from auth_service.errors import ConfigError
 from auth_service.extensions import db, limiter
 from auth_service.providers import registry
 
@@ -89,6 +95,10 @@ def check_transport(config: dict) -> Iterator[Finding]:
         yield Finding("WARN", "proxy",
                       "AUTH_TRUSTED_PROXIES is 0: behind a TLS-terminating proxy, set it to the "
                       "number of proxies so client IPs and the scheme are read correctly.")
+
+
+def check_public_url(config: dict) -> Iterator[Finding]:
+    """Through the public URL, requests arrive with its scheme (the proxy forwards it)."""
     try:
         seen = requests.get(config["BASE_URL"] + "/healthz", timeout=TIMEOUT)
     except requests.RequestException:
@@ -135,25 +145,43 @@ def check_mail(config: dict) -> Iterator[Finding]:
         yield Finding("OK", "mail", f"SMTP {server} accepts {config['MAIL_DEFAULT_SENDER']}.")
 
 
+def _provider_problem(url: str, discovery: bool) -> str | None:
+    """What is wrong with a provider's URL as seen from here, in words; None if nothing."""
+    try:
+        response = requests.get(url, timeout=TIMEOUT, allow_redirects=False)
+    except requests.Timeout:
+        return f"{url} did not answer within {TIMEOUT} s"
+    except requests.ConnectionError:
+        return f"{url} cannot be reached from here (no route, refused, or no DNS)"
+    except requests.RequestException as exc:
+        return f"{url} failed: {type(exc).__name__}"
+    if response.status_code >= 500:
+        return f"{url} answers {response.status_code}"
+    if discovery:
+        try:
+            document = response.json()
+        except ValueError:
+            document = None
+        if not response.ok or not isinstance(document, dict) or (
+                "authorization_endpoint" not in document):
+            return (f"{url} answers {response.status_code} but is not an OpenID Connect "
+                    "discovery document")
+    return None
+
+
 def check_providers(config: dict) -> Iterator[Finding]:
     for provider in registry.all_providers():
         settings = provider.settings
         redirect_uri = links.provider_callback(settings.name)
         url = settings.discovery_url or settings.authorize_url or ""
-        try:
-            response = requests.get(url, timeout=TIMEOUT, allow_redirects=False)
-            reachable = response.status_code < 500
-            if settings.discovery_url:
-                reachable = response.ok and "authorization_endpoint" in response.json()
-        except (requests.RequestException, ValueError):
-            reachable = False
-        if reachable:
+        problem = _provider_problem(url, discovery=bool(settings.discovery_url))
+        if problem is None:
             yield Finding("OK", f"provider {settings.name}",
                           f"{url} answers. Register this redirect URI exactly: {redirect_uri}")
         else:
             yield Finding("FAIL", f"provider {settings.name}",
-                          f"{url} is not reachable or not a discovery document. Check its "
-                          f"URL. The redirect URI to register is {redirect_uri}")
+                          f"{problem}. Check its URL and this host's network. The redirect "
+                          f"URI to register is {redirect_uri}")
 
 
 def check_database(config: dict) -> Iterator[Finding]:
@@ -199,11 +227,8 @@ def check_rate_limits(config: dict) -> Iterator[Finding]:
         yield Finding("FAIL" if production else "WARN", "rate limits",
                       "AUTH_RATELIMIT_ENABLED is off: nothing slows down password guessing.")
     elif config["REDIS_URL"]:
-        if limiter.storage.check():
-            yield Finding("OK", "rate limits", "counted in Redis, shared by every process.")
-        else:
-            yield Finding("FAIL", "rate limits",
-                          "AUTH_REDIS_URL does not answer: check the URL and that Redis runs.")
+        yield Finding("OK", "rate limits", "counted in Redis (AUTH_REDIS_URL), shared by every "
+                      "process.")
     elif production:
         yield Finding("FAIL", "rate limits",
                       "no AUTH_REDIS_URL: limits are counted in each process's memory, so "
@@ -211,6 +236,17 @@ def check_rate_limits(config: dict) -> Iterator[Finding]:
                       "allowance again. Set AUTH_REDIS_URL.")
     else:
         yield Finding("OK", "rate limits", "counted in this process (development).")
+
+
+def check_redis(config: dict) -> Iterator[Finding]:
+    """Redis, where the limits are counted, answers."""
+    if not (config["REDIS_URL"] and config["RATELIMIT_ENABLED"]):
+        return
+    if limiter.storage.check():
+        yield Finding("OK", "redis", "AUTH_REDIS_URL answers.")
+    else:
+        yield Finding("FAIL", "redis", "AUTH_REDIS_URL does not answer: check the URL and that "
+                      "Redis runs (meanwhile each process counts limits in its own memory).")
 
 
 def check_proxies(config: dict) -> Iterator[Finding]:
@@ -240,6 +276,39 @@ def check_proxies(config: dict) -> Iterator[Finding]:
                       "check: make sure it listens on 127.0.0.1 or a private address only.")
 
 
+# When each Graph API version came out (Meta's changelog). Meta keeps a version working
+# for at least two years after the next one comes out; past two years, plan the move.
+GRAPH_RELEASES = {
+    (17, 0): date(2023, 5, 23), (18, 0): date(2023, 9, 12), (19, 0): date(2024, 1, 23),
+    (20, 0): date(2024, 5, 21), (21, 0): date(2024, 10, 2), (22, 0): date(2025, 1, 21),
+    (23, 0): date(2025, 5, 29),
+}
+_GRAPH_VERSION = re.compile(r"/v(\d+)\.(\d+)/")
+
+
+def check_facebook_version(config: dict) -> Iterator[Finding]:
+    """The Graph API version Facebook sign-in calls is less than two years old."""
+    facebook = next((p.settings for p in registry.all_providers()
+                     if p.settings.name == "facebook"), None)
+    if facebook is None:
+        return
+    found = _GRAPH_VERSION.search(facebook.api_url or facebook.authorize_url or "")
+    if found is None:
+        return
+    version = (int(found.group(1)), int(found.group(2)))
+    released = GRAPH_RELEASES.get(version)
+    if released is None and version < min(GRAPH_RELEASES):
+        released = date(2000, 1, 1)  # older than every version we know of
+    label = f"v{version[0]}.{version[1]}"
+    if released is not None and (clock.now().date() - released).days > 2 * 365:
+        yield Finding("WARN", "facebook", f"the Graph API {label} is more than two years old: "
+                      "Meta retires versions about two years on. Remove AUTH_FACEBOOK_API_URL "
+                      "and _AUTHORIZE_URL, _TOKEN_URL to use the service's default, or set a "
+                      "newer version.")
+    else:
+        yield Finding("OK", "facebook", f"Graph API {label}.")
+
+
 def check_branding(config: dict) -> Iterator[Finding]:
     """The accent colour must read as link text on the white page (WCAG AA)."""
     found = branding.problems(config)
@@ -251,31 +320,80 @@ def check_branding(config: dict) -> Iterator[Finding]:
                       "dark pages.")
 
 
+# Checks of this host's configuration, database and processes.
 CHECKS: tuple[Callable[[dict], Iterator[Finding]], ...] = (
     check_secret, check_database, check_cookie_domain, check_transport, check_proxies,
-    check_rate_limits, check_branding, check_mail, check_providers,
+    check_rate_limits, check_branding, check_facebook_version,
 )
+# Checks that reach other hosts; --offline skips them.
+NETWORK_CHECKS: tuple[Callable[[dict], Iterator[Finding]], ...] = (
+    check_public_url, check_redis, check_mail, check_providers,
+)
+COLOURS = {"OK": "green", "WARN": "yellow", "FAIL": "red", "SKIP": "blue"}
 
 
-def run_checks() -> list[Finding]:
+def run_checks(*, offline: bool = False, skip: frozenset[str] = frozenset()) -> list[Finding]:
+    """Every check's findings; ``skip`` names checks already failed as configuration errors."""
     config = dict(current_app.config)
-    return [finding for check in CHECKS for finding in check(config)]
+    found = [finding for check in CHECKS for finding in check(config)
+             if finding.check not in skip]
+    if offline:
+        return [*found, Finding("SKIP", "network", "--offline: the public URL, Redis, SMTP and "
+                                "the providers were not tried.")]
+    return found + [finding for check in NETWORK_CHECKS for finding in check(config)]
+
+
+def load_despite_problems(info: ScriptInfo) -> tuple[list[ConfigError], Flask | None]:
+    """The app, and every configuration error on the way to it (not only the first).
+
+    Each bad variable is set aside (its default used instead) and the app made
+    again, so one run lists them all; a missing or short secret is stood in for by
+    a random one. None when an error cannot be set aside.
+    """
+    problems: list[ConfigError] = []
+    saved = dict(os.environ)
+    try:
+        for _ in range(len(SETTINGS) + 1):
+            try:
+                return problems, info.load_app()
+            except ConfigError as exc:
+                problems.append(exc)
+                if exc.variable in os.environ and exc.variable != "AUTH_SECRET_KEY":
+                    del os.environ[exc.variable]
+                elif exc.variable == "AUTH_SECRET_KEY":
+                    os.environ[exc.variable] = secrets.token_hex(32)
+                else:
+                    break
+        return problems, None
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
 
 
 @click.command("doctor")
-@with_appcontext
-def doctor() -> None:
-    """Check the configuration: secret, migrations, cookie domain, https, proxy, rate limits,
-    SMTP, providers.
+@click.option("--offline", is_flag=True,
+              help="Skip the checks that reach other hosts (the public URL, Redis, SMTP, the "
+                   "providers): on a host without its network yet, or in CI.")
+@click.pass_context
+def doctor(ctx: click.Context, offline: bool) -> None:
+    """Check the configuration: every setting, secret, migrations, cookie domain, https, proxy,
+    rate limits, Redis, SMTP, providers.
 
-    Prints OK, WARN or FAIL for each check with how to fix it; exits 1 on any FAIL.
+    Prints OK, WARN or FAIL for each check with how to fix it (SKIP for the network
+    checks with --offline); exits 1 on any FAIL. Configuration errors are all
+    listed, then the other checks run on the rest of the settings.
 
     Example: AUTH_ENV=production auth-service doctor
     """
-    findings = run_checks()
-    colours = {"OK": "green", "WARN": "yellow", "FAIL": "red"}
+    problems, app = load_despite_problems(ctx.ensure_object(ScriptInfo))
+    findings = [Finding("FAIL", "configuration", str(problem)) for problem in problems]
+    if app is not None:
+        skip = frozenset({"secret key"} if any(
+            p.variable == "AUTH_SECRET_KEY" for p in problems) else ())
+        with app.app_context():
+            findings += run_checks(offline=offline, skip=skip)
     for finding in findings:
-        label = click.style(f"{finding.level:<4}", fg=colours[finding.level], bold=True)
+        label = click.style(f"{finding.level:<4}", fg=COLOURS[finding.level], bold=True)
         click.echo(f"{label} {finding.check}: {finding.message}")
     failed = sum(f.level == "FAIL" for f in findings)
     if failed:

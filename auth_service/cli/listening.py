@@ -1,19 +1,24 @@
-"""Which addresses this host's auth_service processes listen on, read from Linux's /proc.
+"""Listening: the socket ``run`` and ``serve`` open, and what this host's processes listen on.
 
-For ``doctor``: behind a proxy (AUTH_TRUSTED_PROXIES), the service should be
-reachable only from that proxy. A process listening on a public address, or on
-every interface of a host that has one, can be reached around it. Nothing here
-changes anything; on a system without /proc (or processes of another user) it
-finds nothing and says so.
+:func:`bind` opens the port before anything claims to be serving, so a port in
+use is one clear line. The rest, read from Linux's /proc, is for ``doctor``:
+behind a proxy (AUTH_TRUSTED_PROXIES), the service should be reachable only from
+that proxy. A process listening on a public address, or on every interface of a
+host that has one, can be reached around it. Nothing there changes anything; on
+a system without /proc (or processes of another user) it finds nothing and says so.
 """
 
 from __future__ import annotations
 
+import errno
 import ipaddress
 import itertools
 import os
+import socket
 from dataclasses import dataclass
 from pathlib import Path
+
+import click
 
 PROC = Path("/proc")
 LISTEN = "0A"
@@ -99,3 +104,29 @@ def exposed(listener: Listener, addresses: list[str]) -> bool:
     if address.is_unspecified:
         return any(ipaddress.ip_address(a).is_global for a in addresses)
     return address.is_global
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A socket listening on ``host``:``port``, for the server to take over (never a race).
+
+    Raises click.ClickException with one line when the port is taken or the
+    address is not this host's, before anything says it is serving.
+    """
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM)[0]
+    except socket.gaierror as exc:
+        raise click.ClickException(f"cannot listen on {host}: {exc.strerror}") from None
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(address)
+        sock.listen(socket.SOMAXCONN)
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise click.ClickException(
+                f"port {port} on {host} is already in use (another auth-service?): stop "
+                f"it, or choose another port with --port") from None
+        raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    return sock

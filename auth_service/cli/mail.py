@@ -10,6 +10,7 @@ from sqlalchemy import select, update
 from auth_service import clock
 from auth_service.cli.output import json_line, table, when
 from auth_service.extensions import db
+from auth_service.flows.addresses import normalize_email
 from auth_service.mail import transport
 from auth_service.models import OutboxMessage
 from auth_service.models.outbox import FAILED, PENDING
@@ -80,6 +81,7 @@ def test(address: str) -> None:
     Example: auth-service mail test you@example.com
     """
     config = current_app.config
+    address = normalize_email(address)  # refused with one line, as everywhere else
     message = OutboxMessage(template="test", to_address=address,
                             subject=f"{config['SITE_NAME']}: test email",
                             body_text="This is a test email from auth-service. It arrived.",

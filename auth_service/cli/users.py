@@ -41,11 +41,16 @@ def users() -> None:
 @with_appcontext
 def create(email: str, name: str | None, is_admin: bool, confirmed: bool, password_stdin: bool,
            no_password: bool) -> None:
-    """Create an account. Unconfirmed accounts get the confirmation email.
+    """Create an account. Unconfirmed accounts get the confirmation email; with
+    --no-password the owner gets a link to set a password instead (which confirms
+    the address too).
 
     Example: echo 'a long passphrase' | auth-service users create ann@example.com
     --name Ann --confirmed --password-stdin
     """
+    if no_password and password_stdin:
+        raise click.UsageError("--no-password and --password-stdin exclude each other: choose one")
+    email = admin.new_address(email)  # a mistake in it shows before the password is asked
     password = None if no_password else read_password(password_stdin)
     user = admin.create_account(email, password, name=name, admin=is_admin, confirmed=confirmed)
     click.echo(f"Created account {user.id} for {user.email}.")
@@ -100,8 +105,7 @@ def show(email: str, as_json: bool) -> None:
     data = personal_data.account_dict(user)
     for key in ("id", "email", "name", "email_confirmed", "roles", "disabled", "has_password",
                 "created_at", "last_login_at"):
-        value = ", ".join(data[key]) if isinstance(data[key], list) else data[key]
-        click.echo(f"{key.replace('_', ' '):>16}: {printable(value)}")
+        click.echo(f"{key.replace('_', ' '):>16}: {printable(_shown(data[key]))}")
     click.echo(f"\nProviders ({len(identities)})")
     table(["PROVIDER", "SUBJECT", "EMAIL", "LAST USED"],
           [[i.provider, i.subject, i.email, when(i.last_used_at)] for i in identities])
@@ -111,6 +115,15 @@ def show(email: str, as_json: bool) -> None:
     click.echo("\nLatest events")
     table(["WHEN", "EVENT", "IP", "DETAILS"],
           [[when(e.created_at), e.event, e.ip, details(e.details)] for e in events])
+
+
+def _shown(value: object) -> object:
+    """A value as the tables show it: yes/no, - for nothing, lists joined (-: empty)."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return ", ".join(value) or "-"
+    return "-" if value is None else value
 
 
 def _simple(name: str, help_text: str, example: str) -> Callable[[Callable], click.Command]:
@@ -125,14 +138,18 @@ def _simple(name: str, help_text: str, example: str) -> Callable[[Callable], cli
 @_simple("disable", "Disable an account: it cannot sign in and its sessions end at once.",
          "ann@example.com")
 def disable(email: str) -> None:
-    admin.set_disabled(admin.get_account(email), True)
-    click.echo(f"Disabled {email}; its sessions have ended.")
+    if admin.set_disabled(admin.get_account(email), True):
+        click.echo(f"Disabled {email}; its sessions have ended.")
+    else:
+        click.echo(f"{email} was already disabled.")
 
 
 @_simple("enable", "Enable a disabled account.", "ann@example.com")
 def enable(email: str) -> None:
-    admin.set_disabled(admin.get_account(email), False)
-    click.echo(f"Enabled {email}.")
+    if admin.set_disabled(admin.get_account(email), False):
+        click.echo(f"Enabled {email}.")
+    else:
+        click.echo(f"{email} was not disabled.")
 
 
 @_simple("promote", "Give an account the admin role (shown in /api/session).", "ann@example.com")

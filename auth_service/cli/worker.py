@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 from flask import current_app
 from flask.cli import with_appcontext
@@ -13,8 +15,11 @@ from auth_service.mail import worker as outbox_worker
 @click.option("--once", is_flag=True, help="Send what is due now, then exit (for cron and tests).")
 @click.option("--interval", default=2.0, show_default=True, type=click.FloatRange(0.1, 3600),
               help="Seconds between polls of the outbox.")
+@click.option("--heartbeat", type=click.Path(dir_okay=False, writable=True, path_type=Path),
+              help="Touch this file after every pass that reached the database (for a "
+                   "container's health check: a stale file means a stuck worker).")
 @with_appcontext
-def worker(once: bool, interval: float) -> None:
+def worker(once: bool, interval: float, heartbeat: Path | None) -> None:
     """Send pending emails from the outbox, and the back-channel logouts owed to
     OpenID Connect clients, retrying failures with backoff.
 
@@ -33,6 +38,6 @@ def worker(once: bool, interval: float) -> None:
         return
     click.echo("Outbox worker running (Ctrl+C to stop).")
     try:
-        outbox_worker.run_forever(app, interval)
+        outbox_worker.run_forever(app, interval, heartbeat=heartbeat)
     except KeyboardInterrupt:
         click.echo("Stopped.")

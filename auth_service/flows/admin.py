@@ -34,34 +34,48 @@ def get_account(raw_email: str) -> User:
     return user
 
 
-def create_account(raw_email: str, password: str | None, *, name: str | None = None,
-                   admin: bool = False, confirmed: bool = False) -> User:
-    """Create an account; commits. Unconfirmed accounts get the confirmation email.
-
-    Without a password the owner sets one through a reset link (sent here).
-    Raises InvalidInput (address, name, password policy) or FlowError ``admin.exists``.
-    """
+def new_address(raw_email: str) -> str:
+    """The address an account is about to be made for, normalised; checked before anything
+    is asked (a password) so a mistake shows first. Raises InvalidInput or ``admin.exists``."""
     email = normalize_email(raw_email)
-    if password is not None:
-        check_policy(password, email=email)
     if find_by_email(email) is not None:
         raise FlowError("admin.exists", f"{email} is already registered", status=409)
+    return email
+
+
+def create_account(raw_email: str, password: str | None, *, name: str | None = None,
+                   admin: bool = False, confirmed: bool = False) -> User:
+    """Create an account; commits.
+
+    Without a password the owner gets the link to set one (confirmed or not:
+    following it proves the address too, so one email does both); with one, an
+    unconfirmed account gets the confirmation email. Raises InvalidInput
+    (address, name, password policy) or FlowError ``admin.exists``.
+    """
+    email = new_address(raw_email)
+    if password is not None:
+        check_policy(password, email=email)
     user = User(email=email, display_name=clean_display_name(name), is_admin=admin,
                 password_hash=hash_password(password) if password is not None else None,
                 email_confirmed_at=clock.now() if confirmed else None)
     db.session.add(user)
     db.session.flush()
-    if not confirmed:
-        verification.send_confirmation(user)
-    elif password is None:
+    if password is None:
         recovery.send_reset(user)
+    elif not confirmed:
+        verification.send_confirmation(user)
     record("registration.created", user=user, client=CLI, method="cli", admin=admin)
     db.session.commit()
     return user
 
 
-def set_disabled(user: User, disabled: bool) -> None:
-    """Disable (ending every session at once) or enable an account; commits."""
+def set_disabled(user: User, disabled: bool) -> bool:
+    """Disable (ending every session at once) or enable an account; commits.
+
+    Returns False, changing and auditing nothing, when it already was so.
+    """
+    if user.disabled == disabled:
+        return False
     if disabled:
         user.disabled_at = user.disabled_at or clock.now()
         sessions.revoke_all(user, reason="disabled", client=CLI)
@@ -69,6 +83,7 @@ def set_disabled(user: User, disabled: bool) -> None:
         user.disabled_at = None
     record("account.disabled" if disabled else "account.enabled", user=user, client=CLI)
     db.session.commit()
+    return True
 
 
 def set_admin(user: User, admin: bool) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from auth_service import metrics
 from auth_service.extensions import db
 from auth_service.models import AuditEvent, User
 
@@ -26,7 +27,10 @@ CLI = Client(ip=None, user_agent="auth-service cli")
 
 def record(event: str, *, user: User | None = None, client: Client | None = None,
            **details: Any) -> AuditEvent:
-    """Add an audit row (no commit). ``details`` must never hold a password, token or cookie."""
+    """Add an audit row (no commit) and count the event for /metrics (metrics.py).
+
+    ``details`` must never hold a password, token or cookie.
+    """
     client = client or Client()
     row = AuditEvent(
         event=event,
@@ -36,4 +40,5 @@ def record(event: str, *, user: User | None = None, client: Client | None = None
         details=details,
     )
     db.session.add(row)
+    metrics.audit_event(event, details)
     return row

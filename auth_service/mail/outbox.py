@@ -6,15 +6,18 @@ caused it, so a registration never half-happens and an SMTP outage loses nothing
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app, render_template
 from flask_babel import force_locale, lazy_ngettext
 from flask_babel.speaklater import LazyString
+from sqlalchemy import func, select
 
-from auth_service import i18n
+from auth_service import clock, i18n
 from auth_service.extensions import db
 from auth_service.models import OutboxMessage
+from auth_service.models.outbox import PENDING
 
 
 def expires_in(seconds: int) -> LazyString:
@@ -62,3 +65,22 @@ def render(template: str, to: str, *, language: str | None = None,
             body_text=render_template(f"{folder}/body.txt", **context),
             body_html=render_template(f"{folder}/body.html", **context),
         )
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """The mail still to send: how many, and the seconds since the oldest was queued."""
+
+    count: int
+    oldest_age: float
+
+
+def backlog() -> Backlog:
+    """What waits in the outbox now, for /metrics and /readyz; a read, no commit."""
+    count, oldest = db.session.execute(
+        select(func.count(), func.min(OutboxMessage.created_at))
+        .where(OutboxMessage.status == PENDING)).one()
+    if oldest is None:
+        return Backlog(0, 0.0)
+    age = (clock.now() - clock.as_utc(oldest)).total_seconds()
+    return Backlog(int(count), max(0.0, age))

@@ -12,6 +12,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import Any, TypeVar
 
 from flask import Flask, current_app
@@ -19,7 +20,7 @@ from flask_mail import BadHeaderError
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from auth_service import clock
+from auth_service import clock, metrics
 from auth_service.extensions import db
 from auth_service.mail import transport
 from auth_service.models.outbox import FAILED, PENDING, SENT, OutboxMessage
@@ -86,6 +87,7 @@ def deliver_due(limit: int = BATCH) -> Report:
             if message.status == PENDING and message.sent_at is None:
                 _failed(message, exc, report)
     db.session.commit()
+    metrics.mail_delivered(sent=report.sent, retrying=report.retrying, failed=report.failed)
     return report
 
 
@@ -142,9 +144,14 @@ def drain_all(app: Flask) -> dict[str, Report]:
     return reports
 
 
-def run_forever(app: Flask, interval: float = 2.0, stop: threading.Event | None = None) -> None:
+def run_forever(app: Flask, interval: float = 2.0, stop: threading.Event | None = None,
+                heartbeat: Path | None = None) -> None:
     """Poll the outbox (and the other queues) until ``stop`` is set; a database outage is
-    logged and waited out."""
+    logged and waited out.
+
+    ``heartbeat`` is touched after every pass that reached the database, so a
+    container's health check can tell a working worker from a stuck one.
+    """
     stop = stop or threading.Event()
     while not stop.is_set():
         try:
@@ -152,6 +159,9 @@ def run_forever(app: Flask, interval: float = 2.0, stop: threading.Event | None 
                 drain_all(app)
         except SQLAlchemyError as exc:
             log.warning("outbox worker: database unavailable (%s); retrying", type(exc).__name__)
+        else:
+            if heartbeat is not None:
+                heartbeat.touch()
         stop.wait(interval)
 
 

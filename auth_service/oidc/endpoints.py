@@ -18,6 +18,7 @@ from auth_service.models.oidc import SCOPES
 from auth_service.oidc import keys
 from auth_service.oidc.server import server
 from auth_service.providers import registry
+from auth_service.views.limits import breach_counter
 
 bp = Blueprint("oidc", __name__)
 csrf.exempt(bp)
@@ -94,7 +95,7 @@ def jwks() -> Response:
 
 
 @bp.post("/oauth/token")
-@limiter.limit(TOKEN_LIMIT, key_func=_client_key)
+@limiter.limit(TOKEN_LIMIT, key_func=_client_key, on_breach=breach_counter("oidc_token"))
 def token() -> Response:
     response = server().create_token_response()
     db.session.commit()
@@ -109,7 +110,7 @@ def userinfo() -> Response:
 
 
 @bp.post("/oauth/revoke")
-@limiter.limit(TOKEN_LIMIT, key_func=_client_key)
+@limiter.limit(TOKEN_LIMIT, key_func=_client_key, on_breach=breach_counter("oidc_token"))
 def revoke() -> Response:
     response = server().create_endpoint_response("revocation")
     db.session.commit()

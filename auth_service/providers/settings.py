@@ -17,8 +17,8 @@ from urllib.parse import urlsplit
 from auth_service.errors import ConfigError
 
 GOOGLE_DISCOVERY = "https://accounts.google.com/.well-known/openid-configuration"
-FACEBOOK_GRAPH = "https://graph.facebook.com/v19.0/"
-FACEBOOK_DIALOG = "https://www.facebook.com/v19.0/dialog/oauth"
+FACEBOOK_GRAPH = "https://graph.facebook.com/v23.0/"
+FACEBOOK_DIALOG = "https://www.facebook.com/v23.0/dialog/oauth"
 GITHUB_AUTHORIZE = "https://github.com/login/oauth/authorize"
 GITHUB_TOKEN_URL = "https://github.com/login/oauth/access_token"  # noqa: S105 - a URL
 GITHUB_API = "https://api.github.com/"

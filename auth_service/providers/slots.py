@@ -2,7 +2,7 @@
 
 A sign-in with a social provider waits on that provider's servers (up to
 AUTH_PROVIDER_TIMEOUT per call); nothing else the service does waits on the
-internet. Under gunicorn's ``sync`` workers (bench/gunicorn.conf.py) a worker
+internet. Under gunicorn's ``sync`` workers (gunicorn.conf.py) a worker
 waiting on a provider serves nobody else, so a provider that hangs could take
 every worker, and every page view's ``GET /api/session`` with them. With
 AUTH_PROVIDER_CONCURRENCY = N, at most N such waits run at once on the host

@@ -52,3 +52,23 @@ class TrustedProxyFix(ProxyFix):
                         "AUTH_TRUSTED_PROXY_NETWORKS, so the service is reachable without its "
                         "proxy", environ.get("REMOTE_ADDR"))
         return self.app(environ, start_response)
+
+
+def from_trusted_proxy(environ: WSGIEnvironment) -> bool:
+    """Whether the request came from a trusted proxy (TrustedProxyFix believed its headers)."""
+    return "werkzeug.proxy_fix.orig" in environ
+
+
+def client_address(environ: WSGIEnvironment) -> str | None:
+    """The client's address as far as it is known, for decisions made on it (``/metrics``).
+
+    Behind a trusted proxy, TrustedProxyFix has put the forwarded address in
+    REMOTE_ADDR. A request that carries X-Forwarded-For nobody believed came
+    through some proxy all the same (AUTH_TRUSTED_PROXIES unset, or a peer outside
+    AUTH_TRUSTED_PROXY_NETWORKS): the peer is that proxy, not the client, and the
+    client is unknown (None). Allowing the proxy's own address (often 127.0.0.1)
+    would let every client behind it in.
+    """
+    if not from_trusted_proxy(environ) and "HTTP_X_FORWARDED_FOR" in environ:
+        return None
+    return environ.get("REMOTE_ADDR") or None

@@ -15,8 +15,11 @@ from auth_service.views import (
     email_change,
     errors,
     languages,
+    limits,
     login,
     main,
+    metrics,
+    observe,
     passkeys,
     recovery,
     registration,
@@ -31,16 +34,18 @@ from auth_service.views import (
 def init_app(app: Flask) -> None:
     """Register blueprints, error handlers, the session loader and the input guard."""
     for module in (main, account, email_change, api, brand, login, registration, verification,
-                   recovery, social_login, two_factor, passkeys, widget):
+                   recovery, social_login, two_factor, passkeys, widget, metrics):
         app.register_blueprint(module.bp)
     brand.init_app(app)
     errors.init_app(app)
     languages.init_app(app)
+    limits.init_app(app)
     session_cookie.init_app(app)
     two_factor.init_app(app)
     # First of all hooks: once CSRF checking has parsed the form, the raw body is gone.
     app.before_request_funcs.setdefault(None, []).insert(0, refuse_undecodable_forms)
     app.before_request(refuse_control_characters)
+    observe.init_app(app)  # after the guard above: its clock starts before every hook
 
     @app.context_processor
     def site() -> dict[str, object]:

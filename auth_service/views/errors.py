@@ -7,6 +7,7 @@ database outages (503), and anything unexpected (500, logged with its trace).
 from __future__ import annotations
 
 import logging
+import time
 
 from flask import Flask, Response, jsonify, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
@@ -15,7 +16,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from auth_service.errors import FlowError, ReauthRequired
-from auth_service.extensions import db
+from auth_service.extensions import db, limiter
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +30,7 @@ MESSAGES = {
     500: _l("Something went wrong on our side. Please try again in a moment."),
     503: _l("The service is temporarily unavailable. Please try again in a moment."),
 }
-JSON_PREFIXES = ("/api/", "/healthz", "/readyz", "/oauth/", "/.well-known/")
+JSON_PREFIXES = ("/api/", "/healthz", "/readyz", "/metrics", "/oauth/", "/.well-known/")
 # The provider's pages that readers' browsers open: errors there are pages too.
 HTML_PATHS = ("/oauth/authorize", "/oauth/logout")
 
@@ -43,6 +44,18 @@ def render_error(status: int, message: str, code: str | None = None) -> tuple[Re
     if _wants_json():
         return jsonify(error=code or str(status), message=message), status
     return render_template("errors/error.html", status=status, message=message), status
+
+
+def _retry_after() -> int:
+    """Seconds until the limit that refused this request lets it through again (at least 1)."""
+    try:
+        limit = limiter.current_limit
+        reset_at = limit.reset_at if limit is not None else None
+    except Exception:  # the storage's own errors: the 429 stands regardless
+        reset_at = None
+    if reset_at is None:
+        return 60
+    return max(1, int(reset_at - time.time()) + 1)
 
 
 def init_app(app: Flask) -> None:
@@ -61,6 +74,8 @@ def init_app(app: Flask) -> None:
         for name, value in exc.get_headers():
             if name.lower() != "content-type":
                 response.headers[name] = value
+        if status == 429 and "Retry-After" not in response.headers:
+            response.headers["Retry-After"] = str(_retry_after())
         return response
 
     @app.errorhandler(CSRFError)

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, redirect, request, url_for
+import functools
+import logging
+from collections.abc import Callable
+
+from flask import Blueprint, current_app, jsonify, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response
 
-from auth_service.extensions import db
+from auth_service import migrate
+from auth_service.extensions import db, limiter
+from auth_service.mail import outbox
 
+log = logging.getLogger(__name__)
 bp = Blueprint("main", __name__)
 
 
@@ -30,11 +37,58 @@ def healthz() -> Response:
 
 
 @bp.get("/readyz")
+@limiter.exempt
 def readyz() -> tuple[Response, int]:
-    """Ready to serve: the database answers."""
+    """Ready to serve: each dependency, checked now; 503 when one fails.
+
+    ``database`` answers; ``migrations`` at the code's head (a new release before
+    its `db upgrade` would fail on the first query that needs a new column);
+    ``redis`` answers, when AUTH_REDIS_URL is set (and rate limits, its one use,
+    are on); ``outbox`` readable, with what waits in it. Mail waiting long means
+    the worker is stuck, not that this process cannot serve, so the age is
+    reported here (and by /metrics, to alert on) without failing the check: a
+    balancer would take every web process out for a worker's fault.
+    """
+    checks: dict[str, dict[str, object]] = {
+        "database": _checked(_database),
+    }
+    if checks["database"]["ok"]:
+        checks["migrations"] = _checked(_migrations)
+        checks["outbox"] = _checked(_outbox)
+    if current_app.config["REDIS_URL"] and current_app.config["RATELIMIT_ENABLED"]:
+        checks["redis"] = {"ok": bool(limiter.storage.check())}
+    ready = all(check["ok"] for check in checks.values())
+    return jsonify(status="ready" if ready else "unavailable", checks=checks), (
+        200 if ready else 503)
+
+
+def _checked(check: Callable[[], dict[str, object]]) -> dict[str, object]:
+    """``check``'s findings with ``ok``; a database error is a failed check, never a 500."""
     try:
-        db.session.execute(text("SELECT 1"))
-    except SQLAlchemyError:
+        found = check()
+    except SQLAlchemyError as exc:
         db.session.rollback()
-        return jsonify(status="unavailable", database="unreachable"), 503
-    return jsonify(status="ready", database="ok"), 200
+        log.error("readyz: database error: %s", type(exc).__name__)
+        return {"ok": False, "error": type(exc).__name__}
+    return {"ok": True, **found}
+
+
+def _database() -> dict[str, object]:
+    db.session.execute(text("SELECT 1"))
+    return {}
+
+
+def _migrations() -> dict[str, object]:
+    current, head = migrate.current_revision(), _head_revision()
+    return {"ok": current == head, "current": current, "head": head}
+
+
+def _outbox() -> dict[str, object]:
+    backlog = outbox.backlog()
+    return {"pending": backlog.count, "oldest_pending_seconds": round(backlog.oldest_age, 1)}
+
+
+@functools.cache
+def _head_revision() -> str | None:
+    """The migrations' head, read from the folder once: it cannot change under a process."""
+    return migrate.head_revision()

@@ -26,7 +26,7 @@ from joserfc.errors import JoseError
 from requests import RequestException
 from werkzeug.wrappers import Response
 
-from auth_service import clock, links
+from auth_service import clock, links, metrics
 from auth_service.errors import FlowError, InvalidInput, Unconfirmed
 from auth_service.flows import sessions as session_flow
 from auth_service.flows import social_login
@@ -136,6 +136,7 @@ def callback(name: str) -> Answer:
         return _failed(provider, "social.unreachable", exc)
     except (AuthlibBaseError, JoseError, ValueError, KeyError) as exc:  # ID token checks, bad JSON
         return _failed(provider, "social.invalid_token", exc)
+    metrics.social_round_trip_ok(provider.name)
     return _finish(provider, flow, profile)
 
 

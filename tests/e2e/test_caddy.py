@@ -60,3 +60,14 @@ def stack(module_database_url: str, tmp_path_factory: pytest.TempPathFactory) ->
 
 class TestCaddy(RecipeContract):
     pass
+
+
+def test_the_compose_caddyfile_is_valid(tmp_path):
+    # docker-compose.yml's Caddy: the same forward_auth (tests/test_deployment.py), with TLS.
+    binary = required_program(CADDY, "caddy")
+    environ = {**os.environ, "HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / "config"),
+               "XDG_DATA_HOME": str(tmp_path / "data"),
+               "SERVICE_ADDRESS": "https://login.localhost", "SITE_ADDRESS": "https://www.localhost"}
+    run_checked([str(binary), "validate", "--config",
+                 str(EXAMPLES.parent / "compose" / "Caddyfile"), "--adapter", "caddyfile"],
+                env=environ)

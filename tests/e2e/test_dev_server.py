@@ -61,3 +61,15 @@ def test_newcomer_journey_on_the_dev_server(dev_server):
     for line in requests_logged:
         assert "[redacted]" in line, line
         assert path.rsplit("/", 1)[1] not in line and reset.rsplit("/", 1)[1] not in line
+
+
+def test_links_follow_the_port_when_no_base_url_is_set(tmp_path):
+    # `make run PORT=…` on a new checkout: no AUTH_BASE_URL, so the links use the port.
+    with live_service(tmp_path / "instance", fresh=True, print_mail=True,
+                      environment={"AUTH_BASE_URL": ""}) as server:
+        reader = Browser()
+        reader.submit(server.base + "/register", {"email": "port@example.com",
+                                                  "password": "a long walk through Belgrade"})
+        link = server.printed_link("/confirm/")
+        assert link.startswith(f"http://127.0.0.1:{server.port}/confirm/")
+        assert f"links in emails: http://127.0.0.1:{server.port}" in server.log()

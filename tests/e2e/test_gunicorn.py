@@ -1,4 +1,4 @@
-"""The service under gunicorn with the production settings (bench/gunicorn.conf.py).
+"""The service under gunicorn with the production settings (gunicorn.conf.py).
 
 Its ``sync`` workers serve one request at a time, so the one request that waits
 on the internet, a social sign-in calling its provider, must never hold every
@@ -54,3 +54,17 @@ def test_a_hanging_provider_never_takes_the_last_worker(tmp_path, hanging_provid
             assert "couldn't reach Slow ID" in html.unescape(first.result().text)
         # Its slot is free again: the next sign-in goes to the provider (which still hangs).
         assert Browser().open(service.base + "/login/slow").status == 400
+
+
+def test_serve_adds_up_every_workers_counts_in_metrics(tmp_path):
+    # `auth-service serve`: gunicorn.conf.py gives the workers one metrics folder.
+    with live_service(tmp_path, gunicorn_workers=2) as service:
+        reader = Browser()
+        for _ in range(12):
+            assert reader.open(service.base + "/login").status == 200
+        page = reader.open(service.base + "/metrics")
+        assert page.status == 200
+        line = [row for row in page.text.splitlines()
+                if row.startswith('auth_request_duration_seconds_count{route="login.login"}')]
+        assert line and float(line[0].split()[-1]) == 12, page.text[:2000]
+        assert "pid" not in page.text  # one sum, not one series per worker

@@ -70,14 +70,18 @@ def test_doctor_fails_production_without_redis(runner):
 
 @pytest.mark.settings(**PRODUCTION, REDIS_URL="redis://127.0.0.1:1/0")
 def test_doctor_fails_a_redis_that_does_not_answer(runner):
-    assert doctor(runner)["rate limits"][0].startswith("FAIL AUTH_REDIS_URL does not answer")
+    found = doctor(runner)
+    assert found["redis"][0].startswith("FAIL AUTH_REDIS_URL does not answer")
+    assert found["rate limits"][0].startswith("OK counted in Redis")
 
 
 @pytest.mark.skipif(not os.environ.get("AUTH_TEST_REDIS_URL"),
                     reason="needs AUTH_TEST_REDIS_URL (set by .ci/run)")
 @pytest.mark.settings(**PRODUCTION)
 def test_doctor_is_content_with_redis(runner):
-    assert doctor(runner)["rate limits"][0].startswith("OK counted in Redis")
+    found = doctor(runner)
+    assert found["rate limits"][0].startswith("OK counted in Redis")
+    assert found["redis"] == ["OK AUTH_REDIS_URL answers."]
 
 
 @pytest.mark.settings(**PRODUCTION, TRUSTED_PROXY_NETWORKS=("0.0.0.0/0",))

@@ -1,10 +1,13 @@
-"""Gunicorn settings for production, and the ones ``make bench`` measures.
+"""Gunicorn settings for production: what ``auth-service serve`` runs, and ``make bench`` measures.
 
-    gunicorn -c bench/gunicorn.conf.py --bind 127.0.0.1:8000 'auth_service.wsgi:app'
+    auth-service serve --port 8000
+    # which is
+    gunicorn -c gunicorn.conf.py --bind 127.0.0.1:8000 'auth_service.wsgi:app'
 
-Options on the command line win over this file (``--bind``, ``--workers``,
-``--access-logfile -``); ``WEB_CONCURRENCY`` sets the number of workers. Why
-each value, measured on 2 cores with bench/run.py (docs/benchmarks.md):
+The Docker image, docker-compose.yml and the benchmark run this file. Options on
+the command line win over it (``--bind``, ``--workers``, ``--access-logfile -``);
+``WEB_CONCURRENCY`` sets the number of workers. Why each value, measured on 2
+cores with bench/run.py (docs/benchmarks.md):
 
 - ``sync`` workers, one more than the CPUs. ``GET /api/session``, called on
   every page view, is some 150 µs of Python and one indexed read, so what
@@ -25,12 +28,17 @@ each value, measured on 2 cores with bench/run.py (docs/benchmarks.md):
   sign-in is CPU work that would take a CPU under any worker class.
 - Slow clients: a ``sync`` worker must sit behind a buffering reverse proxy
   (every example in examples/proxies does), which sends it whole requests.
+- ``/metrics`` adds up every worker's counts: PROMETHEUS_MULTIPROC_DIR (below)
+  is where each process writes its own. Give ``auth-service worker`` the same
+  folder and the mail it sends is counted there too.
 """
 
 from __future__ import annotations
 
 import gc
 import os
+import shutil
+import tempfile
 
 # Only a local reverse proxy (TLS, buffering) should talk to gunicorn directly.
 bind = "127.0.0.1:8000"
@@ -46,6 +54,25 @@ workers = int(os.environ.get("WEB_CONCURRENCY", _cpus + 1))
 # its one line instead of a loop of workers that die at boot, and the workers
 # share the imported code. Safe because create_app opens no database connection.
 preload_app = True
+
+
+# Set before the app is imported (preload_app: right after this file), so every
+# process counts into files there. Unset, a folder of this server's own, removed
+# when it stops (on_exit).
+_own_metrics_dir = None
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    _own_metrics_dir = tempfile.mkdtemp(prefix="auth-service-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = _own_metrics_dir
+os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
+
+
+def on_exit(server: object) -> None:
+    """The server stops: a metrics folder it made for itself goes with it."""
+    if _own_metrics_dir:
+        shutil.rmtree(_own_metrics_dir, ignore_errors=True)
+
+# A worker that ends leaves its files: what it counted stays in the sum (the
+# service keeps counters and histograms only, no per-process gauges to clear).
 
 
 def pre_fork(server: object, worker: object) -> None:
