@@ -119,6 +119,24 @@ def test_forms_may_lead_only_to_trusted_origins_and_providers(client):
         "https://github.com"]
 
 
+def test_forms_may_lead_to_the_provider_clients_too(app, client):
+    # Signing in, consenting or signing out for a content site that trusts our OpenID
+    # Connect provider ends in a redirect to that site, which form-action must allow.
+    from auth_service.oidc import clients
+
+    with app.app_context():
+        clients.add("Travel blog", ["https://blog.example/wp-login.php"],
+                    post_logout_redirect_uris=["https://shop.example/bye"])
+    for path in ("/login", "/register"):
+        policy = dict(part.strip().split(" ", 1) for part in
+                      client.get(path).headers["Content-Security-Policy"].split(";"))
+        assert policy["form-action"].split()[-2:] == ["https://blog.example",
+                                                      "https://shop.example"]
+    # Machine answers carry no page policy to extend.
+    assert "blog.example" not in client.get("/api/session").headers.get(
+        "Content-Security-Policy", "")
+
+
 def test_pages_use_no_external_assets(client):
     for path in ("/login", "/register", "/password/forgot", "/confirm/resend"):
         body = client.get(path).get_data(as_text=True)

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from auth_service import clock
 from auth_service.errors import FlowError, InvalidInput
@@ -155,3 +156,26 @@ def describe(client: OAuthClient) -> dict[str, Any]:
         "secret_rotated_at": (client.secret_rotated_at.isoformat()
                               if client.secret_rotated_at else None),
     }
+
+
+def redirect_origins() -> list[str]:
+    """Every origin a registered client's redirect or post-logout URI is on.
+
+    For a page's ``form-action``: a sign-in, a consent or a sign-out posted on our
+    page ends in a redirect to the client, and Chromium checks every redirect after
+    a form against ``form-action``. An unreadable database names none (the page
+    that says so still renders).
+    """
+    try:
+        rows = db.session.execute(select(OAuthClient.redirect_uris,
+                                         OAuthClient.post_logout_redirect_uris)).all()
+    except SQLAlchemyError:
+        db.session.rollback()
+        return []
+    origins: dict[str, None] = {}
+    for redirects, logouts in rows:
+        for uri in [*(redirects or ()), *(logouts or ())]:
+            parts = urlsplit(uri)
+            if parts.scheme in {"http", "https"} and parts.netloc:
+                origins[f"{parts.scheme}://{parts.netloc}"] = None
+    return list(origins)

@@ -10,12 +10,14 @@ from auth_service.mail.worker import QUEUES_KEY
 from auth_service.oidc import (
     authorize,
     backchannel,
+    clients,
     endpoints,
     logout,
     server,
     session_token,
     sites,
 )
+from auth_service.security.headers import DESTINATIONS_KEY
 
 
 def init_app(app: Flask) -> None:
@@ -25,3 +27,4 @@ def init_app(app: Flask) -> None:
         app.register_blueprint(module.bp)
     app.extensions.setdefault(QUEUES_KEY, {})["back-channel logouts"] = backchannel.drain
     app.jinja_env.globals["signed_in_sites"] = sites.signed_in_sites
+    app.extensions.setdefault(DESTINATIONS_KEY, []).append(clients.redirect_origins)

@@ -7,7 +7,7 @@ answers in front of Flask (views/session_check.py) adds the same list itself.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -39,14 +39,19 @@ def form_destinations(config: Mapping[str, Any]) -> list[str]:
     return list(dict.fromkeys(found))
 
 
-def content_security_policy(config: Mapping[str, Any]) -> str:
-    """:data:`CSP` with ``form-action`` naming :func:`form_destinations` too."""
-    return CSP.replace("form-action 'self'",
-                       " ".join(["form-action 'self'", *form_destinations(config)]))
+# app.extensions key: callables that name more form destinations for a page (the
+# OpenID Connect provider's clients), asked only for HTML answers.
+DESTINATIONS_KEY = "auth_form_destinations"
+
+
+def content_security_policy(config: Mapping[str, Any], extra: Sequence[str] = ()) -> str:
+    """:data:`CSP` with ``form-action`` naming :func:`form_destinations` (and ``extra``) too."""
+    origins = dict.fromkeys([*form_destinations(config), *extra])
+    return CSP.replace("form-action 'self'", " ".join(["form-action 'self'", *origins]))
 
 
 def common_headers(config: Mapping[str, Any], mimetype: str | None, *,
-                   own_csp: bool) -> list[tuple[str, str]]:
+                   own_csp: bool, extra_destinations: Sequence[str] = ()) -> list[tuple[str, str]]:
     """The headers every response carries, in order, unless it set one of them itself.
 
     ``own_csp``: the response decides its own framing (the embeddable widget sets
@@ -54,7 +59,8 @@ def common_headers(config: Mapping[str, Any], mimetype: str | None, *,
     """
     headers: list[tuple[str, str]] = []
     if not own_csp:
-        headers += [("Content-Security-Policy", content_security_policy(config)),
+        headers += [("Content-Security-Policy",
+                     content_security_policy(config, extra_destinations)),
                     ("X-Frame-Options", "DENY")]
     headers += [
         ("X-Content-Type-Options", "nosniff"),
@@ -76,6 +82,11 @@ def init_app(app: Flask) -> None:
     @app.after_request
     def set_headers(response: Response) -> Response:
         own_csp = "Content-Security-Policy" in response.headers
-        for name, value in common_headers(app.config, response.mimetype, own_csp=own_csp):
+        extra: list[str] = []
+        if response.mimetype == "text/html" and not own_csp:
+            for destinations in app.extensions.get(DESTINATIONS_KEY, ()):
+                extra += destinations()
+        for name, value in common_headers(app.config, response.mimetype, own_csp=own_csp,
+                                          extra_destinations=extra):
             response.headers.setdefault(name, value)
         return response
