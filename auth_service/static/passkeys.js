@@ -72,7 +72,11 @@
       body: JSON.stringify(body || {})
     }).then(function (response) {
       return response.json().catch(function () { return {}; }).then(function (data) {
-        if (!response.ok) throw new Error(data.message || "That did not work. Please try again.");
+        if (!response.ok) {
+          var failure = new Error(data.message || "");
+          failure.fromService = Boolean(data.message);
+          throw failure;
+        }
         return data;
       });
     });
@@ -81,9 +85,11 @@
   function showError(box, error) {
     var place = box.querySelector("[data-passkey-error]");
     if (!place) return;
+    // The words come from the page (in its language): the browser's own messages
+    // are in the browser's language and name internals ("invalid domain").
     place.textContent = error && error.name === "NotAllowedError"
-      ? "The passkey was not used. Try again, or sign in another way."
-      : (error && error.message) || "That did not work. Please try again.";
+      ? place.getAttribute("data-not-used")
+      : (error && error.fromService && error.message) || place.getAttribute("data-failed");
     place.hidden = false;
   }
 
@@ -139,7 +145,9 @@
       PublicKeyCredential.isConditionalMediationAvailable().then(function (available) {
         if (available) {
           signIn("conditional").catch(function (error) {
-            if (error && error.name !== "AbortError") showError(box, error);
+            // Autofill the reader did not ask for: a failure stays quiet unless the
+            // service itself refused (the button still offers the passkey).
+            if (error && error.fromService) showError(box, error);
           });
         }
       });

@@ -37,8 +37,13 @@ def select() -> str:
     saved = i18n.supported(current_user.language) if current_user.is_authenticated else None
     if saved:
         return saved
-    return (request.accept_languages.best_match(config["LANGUAGES"])
-            or config["DEFAULT_LANGUAGE"])
+    # In the browser's order of preference, a regional tag counting as its language
+    # ("pt-BR" is "pt"): werkzeug's best_match would rather take a less wanted exact match.
+    for tag, _quality in request.accept_languages:
+        found = i18n.supported(tag)
+        if found:
+            return found
+    return config["DEFAULT_LANGUAGE"]
 
 
 def remember(response: Response) -> Response:
