@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pyotp
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -47,15 +48,17 @@ class Tour:
     titles: dict[str, str] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
 
-    def stop(self, name: str) -> None:
-        """Photograph, reflow-check and axe-check the page as it is now."""
+    def stop(self, name: str, mask: tuple[str, ...] = ()) -> None:
+        """Photograph, reflow-check and axe-check the page as it is now (``mask``: what
+        changes every run, such as a new secret, is covered in the pictures)."""
         page = self.page
         page.wait_for_load_state("load")
         self.titles[name] = page.title()
         for width in WIDTHS:
             page.set_viewport_size({"width": width, "height": 900})
             write_if_changed(SCREENSHOTS / f"{name}-{width}.png",
-                             page.screenshot(full_page=True, animations="disabled"))
+                             page.screenshot(full_page=True, animations="disabled",
+                                             mask=[page.locator(s) for s in mask]))
         page.set_viewport_size({"width": NARROWEST, "height": 900})
         scroll = page.evaluate("document.documentElement.scrollWidth")
         if scroll > NARROWEST:
@@ -96,6 +99,13 @@ def tour(frozen: None, new_page: Callable[..., Page]) -> Iterator[Tour]:
 def submit(page: Page, button: str) -> None:
     page.get_by_role("button", name=button, exact=True).click()
     page.wait_for_load_state("load")
+
+
+def sign_in(page: Page, live: Live) -> None:
+    page.goto(live.url("/login"))
+    page.get_by_label("Email address").fill(READER)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    submit(page, "Sign in")
 
 
 def test_every_page(live: Live, tour: Tour):
@@ -158,10 +168,7 @@ def test_every_page(live: Live, tour: Tour):
     tour.stop("widget")
 
     # Signed in.
-    page.goto(live.url("/login"))
-    page.get_by_label("Email address").fill(READER)
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    submit(page, "Sign in")
+    sign_in(page, live)
     expect(page.get_by_role("heading", level=1)).to_have_text("Your account")
     tour.stop("account")
     for name in ("security", "sessions", "data"):
@@ -169,6 +176,20 @@ def test_every_page(live: Live, tour: Tour):
         tour.stop(f"account-{name}")
     page.goto(live.url("/account/reauth?next=delete"))
     tour.stop("reauth")
+    # Two-step sign-in: turn it on, then sign in again with it (a recovery code).
+    page.goto(live.url("/account/two-factor"))
+    tour.stop("two-factor-enrol", mask=(".qr", "code.secret"))
+    secret = page.locator("code.secret").first.inner_text().strip()
+    page.get_by_label("Code", exact=True).fill(pyotp.TOTP(secret).at(FROZEN))
+    submit(page, "Turn on")
+    tour.stop("two-factor-codes", mask=(".codes",))
+    recovery_code = page.locator(".codes li").first.inner_text().strip()
+    page.context.clear_cookies()
+    sign_in(page, live)
+    tour.stop("sign-in-two-factor")
+    page.get_by_label("Code", exact=True).fill(recovery_code)
+    submit(page, "Continue")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your account")
     page.goto(live.url("/account"))
     page.get_by_label("New email address").fill("ana.new@example.com")
     submit(page, "Send the link")
