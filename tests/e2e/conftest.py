@@ -34,3 +34,17 @@ def wordpress(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WordPress]:
     """
     with wordpress_site(tmp_path_factory.mktemp("wordpress")) as site:
         yield site
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[object]:
+    """One headless Chromium for the whole run (Debian's, never a downloaded one), shared by
+    every browser test: Playwright's sync API allows one running instance per process."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser import CHROMIUM
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
+        yield browser
+        browser.close()

@@ -45,17 +45,6 @@ def base(app, port):
         yield f"http://localhost:{port}"
 
 
-@pytest.fixture
-def chromium():
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                             args=["--no-sandbox"])
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
 def virtual_authenticator(context, page) -> dict:
     """Chromium's virtual authenticator: a platform passkey provider that verifies the user."""
     cdp = context.new_cdp_session(page)

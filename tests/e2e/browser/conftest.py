@@ -18,12 +18,12 @@ from dataclasses import dataclass
 
 import pytest
 
-from tests.browser import CHROMIUM, require_browser
+from tests.browser import require_browser
 
 require_browser()
 
 from flask import Flask  # noqa: E402
-from playwright.sync_api import Browser, BrowserContext, Page, Route, sync_playwright  # noqa: E402
+from playwright.sync_api import Browser, BrowserContext, Page, Route  # noqa: E402
 from werkzeug.serving import make_server  # noqa: E402
 
 from auth_service import clock, create_app, migrate  # noqa: E402
@@ -156,15 +156,6 @@ def _serve_on(app: Flask, port: int) -> Iterator[None]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
-
-
-@pytest.fixture(scope="session")
-def chromium() -> Iterator[Browser]:
-    """One headless Chromium for the whole run (Debian's, never a downloaded one)."""
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
-        yield browser
-        browser.close()
 
 
 def _local_only(context: BrowserContext) -> None:

@@ -58,7 +58,8 @@ class Tour:
             page.set_viewport_size({"width": width, "height": 900})
             write_if_changed(SCREENSHOTS / f"{name}-{width}.png",
                              page.screenshot(full_page=True, animations="disabled",
-                                             mask=[page.locator(s) for s in mask]))
+                                             mask=[page.locator(s) for s in mask],
+                                             mask_color="#d9d4cc"))
         page.set_viewport_size({"width": NARROWEST, "height": 900})
         scroll = page.evaluate("document.documentElement.scrollWidth")
         if scroll > NARROWEST:
@@ -178,7 +179,7 @@ def test_every_page(live: Live, tour: Tour):
     tour.stop("reauth")
     # Two-step sign-in: turn it on, then sign in again with it (a recovery code).
     page.goto(live.url("/account/two-factor"))
-    tour.stop("two-factor-enrol", mask=(".qr", "code.secret"))
+    tour.stop("two-factor-enrol", mask=(".qr svg", "li > code.secret"))
     secret = page.locator("code.secret").first.inner_text().strip()
     page.get_by_label("Code", exact=True).fill(pyotp.TOTP(secret).at(FROZEN))
     submit(page, "Turn on")
