@@ -56,7 +56,10 @@ def continue_with(browser, sub: str, return_to: str | None = None, **kwargs):
     return browser.get(local_path(callback))
 
 
-class TestOIDCContract(ProviderContract):
+class BehindAFront:
+    """The service talks to the provider through a front (tests/social_support.py) that
+    can forge its ID tokens, fail or hang."""
+
     @pytest.fixture
     def front(self, provider):
         with front_of(provider) as front:
@@ -67,6 +70,8 @@ class TestOIDCContract(ProviderContract):
         discovery = f"{front.base}/.well-known/openid-configuration"
         return {**settings, "OIDC_MOCK_DISCOVERY_URL": discovery}
 
+
+class TestOIDCContract(BehindAFront, ProviderContract):
     @pytest.fixture
     def adapter(self, provider, front):
         return OIDCAdapter(provider, front, name="mock", label="Travel ID")
@@ -184,18 +189,8 @@ class TestOIDCQuirks:
         assert browser.get("/login/myspace").status_code == 404
 
 
-class TestForgedIDTokens:
+class TestForgedIDTokens(BehindAFront):
     """A front before the real provider re-signs its ID tokens; only a faithful one passes."""
-
-    @pytest.fixture
-    def front(self, provider):
-        with front_of(provider) as tampering:
-            yield tampering
-
-    @pytest.fixture
-    def settings(self, settings, front):
-        discovery = f"{front.base}/.well-known/openid-configuration"
-        return {**settings, "OIDC_MOCK_DISCOVERY_URL": discovery}
 
     def test_faithful_front_signs_in(self, browser, provider):
         provider.set_user("sub-hal", email="hal@example.com", email_verified=True)
