@@ -11,9 +11,7 @@ shared between tests) and accounts of its own; a context reaches nothing but
 from __future__ import annotations
 
 import shutil
-import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pytest
@@ -24,7 +22,6 @@ require_browser()
 
 from flask import Flask  # noqa: E402
 from playwright.sync_api import Browser, BrowserContext, Page, Route  # noqa: E402
-from werkzeug.serving import make_server  # noqa: E402
 
 from auth_service import clock, create_app, migrate  # noqa: E402
 from auth_service.extensions import db  # noqa: E402
@@ -40,6 +37,7 @@ from tests.conftest import (  # noqa: E402
     _migrated_app,
     free_port,
 )
+from tests.oidc_support import serve_on  # noqa: E402
 from tests.social_support import OIDCProvider, serve, start_oidc_provider  # noqa: E402
 
 SITE_NAME = "Red Africa Travel"
@@ -136,26 +134,12 @@ def live(browser_database: str, _smtp: Mailbox, tmp_path_factory: pytest.TempPat
             **FAST_ARGON2,
         })
         content_site = create_site({"AUTH_SERVICE_URL": base, "AUTH_SERVICE_CACHE_TTL": 0})
-        with _serve_on(app, port), _serve_on(content_site, site_port):
+        with serve_on(app, port), serve_on(content_site, site_port):
             yield Live(app=app, base=base, site=site, provider=provider, mailbox=_smtp)
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
 
-
-@contextmanager
-def _serve_on(app: Flask, port: int) -> Iterator[None]:
-    """Serve ``app`` in a thread on a port chosen beforehand (the app's BASE_URL names it)."""
-    server = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                              daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 def _local_only(context: BrowserContext) -> None:
